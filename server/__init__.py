@@ -1,0 +1,46 @@
+"""Booth Connect: the Flask API that serves the offline app and its sync engine."""
+
+import logging
+import os
+from pathlib import Path
+
+from flask import Flask
+
+from server import config as settings
+from server.extensions import db, jwt, migrate
+
+MIGRATIONS = str(Path(__file__).parent / "migrations")
+
+
+def create_app(config=None):
+    """Make the app; `config` overrides settings read from the environment (tests use it)."""
+    app = Flask(__name__, instance_relative_config=True, static_folder=None)
+    os.makedirs(app.instance_path, exist_ok=True)
+    app.config.from_mapping(settings.from_environment(app.instance_path))
+    if config:
+        app.config.from_mapping(config)
+    app.json.ensure_ascii = False
+    app.json.sort_keys = False
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=MIGRATIONS)
+    jwt.init_app(app)
+
+    from server import auth, cli, errors, models, openapi
+
+    models.register_sqlite_pragmas(app)
+    errors.init_app(app)
+    auth.init_app(app)
+
+    from server.accounts.routes import bp as accounts_bp
+    from server.geo.routes import bp as geo_bp
+    from server.grievances.routes import bp as grievances_bp
+    from server.roster.routes import bp as roster_bp
+    from server.syncing.routes import bp as sync_bp
+
+    for bp in (accounts_bp, geo_bp, roster_bp, grievances_bp, sync_bp):
+        app.register_blueprint(bp)
+    openapi.init_app(app)
+    cli.init_app(app)
+    logging.getLogger("server").setLevel(logging.INFO)
+    return app

@@ -1,0 +1,32 @@
+"""Password hashing with Argon2id (slow on purpose; cost from config)."""
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from flask import current_app
+
+# Verified against when the phone is unknown, so both failures take the same time.
+_DUMMY_PASSWORD = "not-a-real-password"
+
+
+def _hasher():
+    cfg = current_app.config
+    key = (cfg["PASSWORD_TIME_COST"], cfg["PASSWORD_MEMORY_COST"])
+    cache = current_app.extensions.setdefault("password_hashers", {})
+    if key not in cache:
+        cache[key] = PasswordHasher(time_cost=key[0], memory_cost=key[1], parallelism=1)
+    return cache[key]
+
+
+def hash_password(password: str) -> str:
+    return _hasher().hash(password)
+
+
+def verify_password(password_hash: str | None, password: str) -> bool:
+    hasher = _hasher()
+    if password_hash is None:
+        cache = current_app.extensions.setdefault("password_dummy_hash", {})
+        password_hash = cache.setdefault("hash", hasher.hash(_DUMMY_PASSWORD))
+    try:
+        return hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False

@@ -1,0 +1,55 @@
+"""Settings read from the environment, with safe defaults for a developer's machine."""
+
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+
+def database_url(instance_path: str) -> str:
+    """The SQLAlchemy URL: DATABASE_URL when set (PostgreSQL through psycopg 3), else SQLite."""
+    url = os.environ.get("DATABASE_URL", "").strip()
+    if not url:
+        return "sqlite:///" + str(Path(instance_path) / "booth.db")
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def secret_key(instance_path: str) -> str:
+    """SECRET_KEY from the environment, else one made once and kept in instance/."""
+    key = os.environ.get("SECRET_KEY")
+    if key:
+        return key
+    path = Path(instance_path) / "secret_key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def from_environment(instance_path: str) -> dict:
+    """Every setting the app reads, as a mapping for app.config."""
+    env = os.environ.get
+    return {
+        "SQLALCHEMY_DATABASE_URI": database_url(instance_path),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "SECRET_KEY": secret_key(instance_path),
+        "JWT_ACCESS_TOKEN_EXPIRES": timedelta(minutes=int(env("ACCESS_TOKEN_MINUTES", "15"))),
+        # People go offline for weeks: a refresh token must outlive that.
+        "JWT_REFRESH_TOKEN_EXPIRES": timedelta(days=int(env("REFRESH_TOKEN_DAYS", "90"))),
+        "JWT_TOKEN_LOCATION": ["headers"],
+        # A push is at most 1 MiB uncompressed; a gzip body is smaller still.
+        "MAX_CONTENT_LENGTH": 1024 * 1024,
+        "MAX_UNCOMPRESSED_BODY": 1024 * 1024,
+        "LOGIN_LIMIT_PER_PHONE": int(env("LOGIN_LIMIT_PER_PHONE", "5")),
+        "LOGIN_LIMIT_PER_ADDRESS": int(env("LOGIN_LIMIT_PER_ADDRESS", "30")),
+        "LOGIN_LIMIT_WINDOW_SECONDS": int(env("LOGIN_LIMIT_WINDOW_SECONDS", "900")),
+        # Argon2id cost; tests lower it so the suite stays quick.
+        "PASSWORD_TIME_COST": int(env("PASSWORD_TIME_COST", "3")),
+        "PASSWORD_MEMORY_COST": int(env("PASSWORD_MEMORY_COST", "65536")),
+        "PROXY_HOPS": int(env("PROXY_HOPS", "0")),
+        "JSON_SORT_KEYS": False,
+    }
