@@ -36,9 +36,11 @@ bench: install
 
 # Regenerates the initial migration from the models (only until the first release).
 schema: install
-	rm -f server/migrations/versions/0001_initial.py /tmp/booth-schema.db
-	DATABASE_URL=sqlite:////tmp/booth-schema.db $(FLASK) db migrate --rev-id 0001 -m initial
-	mv server/migrations/versions/0001_initial_.py server/migrations/versions/0001_initial.py 2>/dev/null || true
+	rm -f server/migrations/versions/0001_initial.py
+	tmp=$$(mktemp -u /tmp/booth-schema-XXXX.db) && \
+	  DATABASE_URL=sqlite:///$$tmp $(FLASK) db migrate --rev-id 0001 -m initial >/dev/null && \
+	  rm -f $$tmp
+	ruff_out=$$($(VENV)/bin/ruff format -q server/migrations/versions 2>&1) || true
 
 clean:
 	rm -rf $(VENV) *.egg-info instance/booth.db

@@ -54,7 +54,7 @@ def arguments(schema: Schema, location="json"):
             kwargs["args" if location == "query" else "body"] = loaded
             return view(*args, **kwargs)
 
-        wrapper.api_arguments = getattr(view, "api_arguments", []) + [(schema, location)]
+        wrapper.api_arguments = [*getattr(view, "api_arguments", []), (schema, location)]
         if hasattr(view, "api_response"):
             wrapper.api_response = view.api_response
         return wrapper

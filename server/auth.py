@@ -39,7 +39,9 @@ def init_app(app):
         if device is None:
             raise _auth_error("token_revoked", "This session has ended; log in again.")
         if device.revoked_at is not None:
-            raise _auth_error("device_revoked", "This device has been signed out by an administrator.")
+            raise _auth_error(
+                "device_revoked", "This device has been signed out by an administrator."
+            )
         if payload.get("gen") != device.token_generation:
             raise _auth_error("token_revoked", "This session has ended; log in again.")
         user = db.session.get(User, int(payload["sub"]))
@@ -51,7 +53,9 @@ def init_app(app):
     @jwt.expired_token_loader
     def _expired(_header, payload):
         if payload.get("type") == "refresh":
-            return _response(_auth_error("session_expired", "Your session has expired; log in again."))
+            return _response(
+                _auth_error("session_expired", "Your session has expired; log in again.")
+            )
         return _response(_auth_error("token_expired", "The access token has expired; refresh it."))
 
     @jwt.invalid_token_loader

@@ -13,7 +13,7 @@ def database_url(instance_path: str) -> str:
         return "sqlite:///" + str(Path(instance_path) / "booth.db")
     for prefix in ("postgres://", "postgresql://"):
         if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix):]
+            return "postgresql+psycopg://" + url[len(prefix) :]
     return url
 
 

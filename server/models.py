@@ -12,9 +12,22 @@ from server.roster.models import Member
 from server.syncing.models import AppliedMutation, Conflict, RecordChange, SyncCounter
 
 __all__ = [
-    "AppliedMutation", "AuditEntry", "Conflict", "Device", "Grievance", "GrievanceNote",
-    "GrievanceSerial", "LoginAttempt", "Meeting", "Member", "RecordChange", "RefreshToken",
-    "Rsvp", "SyncCounter", "Unit", "User",
+    "AppliedMutation",
+    "AuditEntry",
+    "Conflict",
+    "Device",
+    "Grievance",
+    "GrievanceNote",
+    "GrievanceSerial",
+    "LoginAttempt",
+    "Meeting",
+    "Member",
+    "RecordChange",
+    "RefreshToken",
+    "Rsvp",
+    "SyncCounter",
+    "Unit",
+    "User",
 ]
 
 

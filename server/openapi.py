@@ -31,7 +31,9 @@ def build_spec(app):
         info={"description": "Offline-first sync and read API for booth rosters and grievances."},
     )
     spec.components.schema("Error", ERROR_SCHEMA)
-    spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
+    spec.components.security_scheme(
+        "bearer", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+    )
     for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
         if not rule.rule.startswith("/api") or rule.endpoint == "openapi":
             continue
@@ -54,7 +56,12 @@ def _operation(view, rule):
         "summary": doc[0] if doc else rule.endpoint,
         "operationId": rule.endpoint,
         "tags": [rule.endpoint.split(".")[0]],
-        "responses": {"default": {"description": "An error", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}},
+        "responses": {
+            "default": {
+                "description": "An error",
+                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+            }
+        },
     }
     if getattr(view, "api_auth", False):
         op["security"] = [{"bearer": []}]
@@ -62,12 +69,18 @@ def _operation(view, rule):
         op["description"] = "Roles: " + ", ".join(roles)
     for schema, location in getattr(view, "api_arguments", []):
         if location == "json":
-            op["requestBody"] = {"required": True, "content": {"application/json": {"schema": schema}}}
+            op["requestBody"] = {
+                "required": True,
+                "content": {"application/json": {"schema": schema}},
+            }
         else:
             op["parameters"] = [{"in": "query", "schema": schema}]
     schema, status = getattr(view, "api_response", (None, 200))
     content = {"application/json": {"schema": schema}} if schema is not None else None
-    op["responses"][str(status)] = {"description": "Success", **({"content": content} if content else {})}
+    op["responses"][str(status)] = {
+        "description": "Success",
+        **({"content": content} if content else {}),
+    }
     return op
 
 

@@ -60,7 +60,9 @@ class Factories:
         self._geo = g
         return g
 
-    def user(self, role="volunteer", unit=None, phone=None, name=None, password=PASSWORD, active=True):
+    def user(
+        self, role="volunteer", unit=None, phone=None, name=None, password=PASSWORD, active=True
+    ):
         if unit is None:
             g = self.geo()
             unit = {"booth": g.b1, "block": g.k1, "district": g.d1, "state": g.state}[

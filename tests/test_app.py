@@ -10,7 +10,9 @@ def test_openapi_describes_the_api(client):
 def test_unknown_api_path_is_a_json_404(client):
     response = client.get("/api/nothing-here")
     assert response.status_code == 404
-    assert response.json == {"error": {"code": "not_found", "message": "Nothing is here.", "fields": {}}}
+    assert response.json == {
+        "error": {"code": "not_found", "message": "Nothing is here.", "fields": {}}
+    }
 
 
 def test_wrong_method_is_a_json_405(client):

@@ -5,10 +5,14 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from server.extensions import db
 from server.records import now_ms
+from sync.fields import ROLES  # noqa: F401
 
-VOLUNTEER, BLOCK_PRESIDENT, DISTRICT_PRESIDENT = "volunteer", "block_president", "district_president"
+VOLUNTEER, BLOCK_PRESIDENT, DISTRICT_PRESIDENT = (
+    "volunteer",
+    "block_president",
+    "district_president",
+)
 CONNECT_CENTRE, ADMIN = "connect_centre", "admin"
-ROLES = (VOLUNTEER, BLOCK_PRESIDENT, DISTRICT_PRESIDENT, CONNECT_CENTRE, ADMIN)
 # The unit type each role's scope must be.
 ROLE_UNIT_TYPE = {
     VOLUNTEER: "booth",

@@ -5,13 +5,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from server.extensions import db
 from server.records import BoothScopedMixin, RecordMixin
+from sync.fields import GRIEVANCE_CATEGORIES, GRIEVANCE_STATUSES  # noqa: F401
 
-CATEGORIES = (
-    "road", "water", "electricity", "ration", "pension", "mgnrega", "health",
-    "education", "land", "official_conduct", "party_conduct", "other",
-)
-STATUSES = ("new", "acknowledged", "in_progress", "resolved", "reopened", "closed", "withdrawn")
-AGAINST = ("bdo", "co", "police", "office_bearer", "other_official")
 # CPGRAMS time limit since 2024, counted from when the grievance was typed on the phone.
 DUE_DAYS = 21
 

@@ -1,13 +1,11 @@
 """Meetings called by leaders, and the RSVPs of the people asked."""
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from server.extensions import db
 from server.records import RecordMixin
-
-MEETING_STATUSES = ("scheduled", "cancelled")
-RSVP_ANSWERS = ("yes", "no", "maybe")
+from sync.fields import MEETING_STATUSES, RSVP_ANSWERS  # noqa: F401
 
 
 class Meeting(RecordMixin, db.Model):

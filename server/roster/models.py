@@ -5,9 +5,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from server.extensions import db
 from server.records import BoothScopedMixin, RecordMixin
+from sync.fields import MEMBER_STATUSES  # noqa: F401  (re-exported for the domain)
 
 PENDING, APPROVED, REJECTED, WAITLISTED = "pending", "approved", "rejected", "waitlisted"
-MEMBER_STATUSES = (PENDING, APPROVED, REJECTED, WAITLISTED)
 ACTIVE_STATUSES = (PENDING, APPROVED)
 SQUAD_SIZE = 20
 

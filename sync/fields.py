@@ -1,0 +1,222 @@
+"""What a device may send for each entity, and how each value is checked and normalised.
+
+The same schemas validate a sync mutation's `fields` and the online API's bodies, so a
+value the phone accepts offline is one the server accepts (and the app mirrors them).
+"""
+
+import re
+import unicodedata
+
+from marshmallow import RAISE, Schema, ValidationError, fields, validate
+
+PHONE_RE = re.compile(r"^[6-9]\d{9}$")
+EPIC_RE = re.compile(r"^[A-Z]{3}\d{7}$")
+
+GENDERS = ("male", "female", "other")
+SKILLS = ("speaker", "social_media", "writing", "organiser", "booth_management", "other")
+MEMBER_STATUSES = ("pending", "approved", "rejected", "waitlisted")
+GRIEVANCE_CATEGORIES = (
+    "road",
+    "water",
+    "electricity",
+    "ration",
+    "pension",
+    "mgnrega",
+    "health",
+    "education",
+    "land",
+    "official_conduct",
+    "party_conduct",
+    "other",
+)
+GRIEVANCE_STATUSES = (
+    "new",
+    "acknowledged",
+    "in_progress",
+    "resolved",
+    "reopened",
+    "closed",
+    "withdrawn",
+)
+MEETING_STATUSES = ("scheduled", "cancelled")
+RSVP_ANSWERS = ("yes", "no", "maybe")
+ROLES = ("volunteer", "block_president", "district_president", "connect_centre", "admin")
+
+
+def nfc(value: str) -> str:
+    return unicodedata.normalize("NFC", value).strip()
+
+
+def normalise_phone(value: str) -> str:
+    """Strip spaces, dashes and a +91 or 0 prefix; raise when not an Indian mobile."""
+    digits = re.sub(r"[\s-]", "", value)
+    if digits.startswith("+91"):
+        digits = digits[3:]
+    elif len(digits) == 11 and digits.startswith("0"):
+        digits = digits[1:]
+    if not PHONE_RE.match(digits):
+        raise ValidationError("Enter a 10-digit mobile number starting with 6, 7, 8 or 9.")
+    return digits
+
+
+class Text(fields.String):
+    """A string, NFC-normalised and trimmed, with length checked after normalising."""
+
+    def __init__(self, max_length, min_length=0, **kw):
+        super().__init__(**kw)
+        self.min_length = min_length
+        self.max_length = max_length
+
+    def _deserialize(self, value, attr, data, **kw):
+        text = nfc(super()._deserialize(value, attr, data, **kw))
+        if len(text) < self.min_length:
+            raise ValidationError(
+                "This is required."
+                if self.min_length == 1
+                else f"At least {self.min_length} characters."
+            )
+        if len(text) > self.max_length:
+            raise ValidationError(f"At most {self.max_length} characters.")
+        return text
+
+
+class Phone(fields.String):
+    def _deserialize(self, value, attr, data, **kw):
+        return normalise_phone(super()._deserialize(value, attr, data, **kw))
+
+
+class Epic(fields.String):
+    def _deserialize(self, value, attr, data, **kw):
+        epic = re.sub(r"\s", "", super()._deserialize(value, attr, data, **kw)).upper()
+        if not EPIC_RE.match(epic):
+            raise ValidationError("A voter ID is 3 letters and 7 digits, like ABC1234567.")
+        return epic
+
+
+class OnlineUrl(fields.String):
+    """An https (or http) address, or empty for an in-person meeting."""
+
+    _url = validate.URL(
+        schemes={"https", "http"}, error="Enter a web address starting with https://."
+    )
+
+    def _deserialize(self, value, attr, data, **kw):
+        url = super()._deserialize(value, attr, data, **kw).strip()
+        if len(url) > 500:
+            raise ValidationError("At most 500 characters.")
+        return url and self._url(url)
+
+
+class StrictBool(fields.Boolean):
+    truthy = {True}
+    falsy = {False}
+
+
+class StrictInt(fields.Integer):
+    def __init__(self, **kw):
+        super().__init__(strict=True, **kw)
+
+
+class Uuid(fields.String):
+    def _deserialize(self, value, attr, data, **kw):
+        text = super()._deserialize(value, attr, data, **kw).lower()
+        if not re.match(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", text):
+            raise ValidationError("Not a valid id.")
+        return text
+
+
+def one_of(choices):
+    return validate.OneOf(choices, error="Must be one of: {choices}.")
+
+
+# Unix milliseconds between 2020 and 2100: catches seconds sent for milliseconds.
+MS_RANGE = validate.Range(
+    min=1_577_836_800_000, max=4_102_444_800_000, error="A time in Unix milliseconds."
+)
+
+
+class EntityFields(Schema):
+    class Meta:
+        unknown = RAISE
+
+
+class MemberFields(EntityFields):
+    booth_id = StrictInt()
+    name = Text(120, 1)
+    age = StrictInt(validate=validate.Range(18, 35, error="Youth members are 18 to 35 years old."))
+    gender = fields.String(validate=one_of(GENDERS))
+    phone = Phone(allow_none=True)
+    epic = Epic(allow_none=True)
+    skills = fields.List(fields.String(validate=one_of(SKILLS)), validate=validate.Length(max=6))
+    consent = StrictBool()
+    notes = Text(1000)
+    status = fields.String(validate=one_of(MEMBER_STATUSES))
+    status_reason = Text(500)
+
+
+class GrievanceFields(EntityFields):
+    booth_id = StrictInt()
+    category = fields.String(validate=one_of(GRIEVANCE_CATEGORIES))
+    description = Text(5000, 1)
+    complainant_name = Text(120)
+    complainant_phone = Phone(allow_none=True)
+    against = Text(200)
+    status = fields.String(validate=one_of(GRIEVANCE_STATUSES))
+    created_at = StrictInt(validate=MS_RANGE)
+
+
+class GrievanceNoteFields(EntityFields):
+    grievance_id = Uuid()
+    text = Text(5000, 1)
+
+
+class MeetingFields(EntityFields):
+    title = Text(200, 1)
+    agenda = Text(5000)
+    starts_at = StrictInt(validate=MS_RANGE)
+    place = Text(300)
+    online_url = OnlineUrl()
+    unit_id = StrictInt()
+    audience_roles = fields.List(
+        fields.String(validate=one_of(ROLES)), validate=validate.Length(min=1, max=5)
+    )
+    status = fields.String(validate=one_of(MEETING_STATUSES))
+
+
+class RsvpFields(EntityFields):
+    meeting_id = Uuid()
+    answer = fields.String(validate=one_of(RSVP_ANSWERS))
+
+
+class ConflictFields(EntityFields):
+    resolved = StrictBool()
+
+
+ENTITY_FIELDS = {
+    "member": MemberFields(),
+    "grievance": GrievanceFields(),
+    "grievance_note": GrievanceNoteFields(),
+    "meeting": MeetingFields(),
+    "rsvp": RsvpFields(),
+    "conflict": ConflictFields(),
+}
+
+# Fields each entity needs when it is created.
+REQUIRED_ON_CREATE = {
+    "member": ("booth_id", "name", "age", "gender", "consent"),
+    "grievance": ("booth_id", "category", "description"),
+    "grievance_note": ("grievance_id", "text"),
+    "meeting": ("title", "starts_at", "unit_id", "audience_roles"),
+    "rsvp": ("meeting_id", "answer"),
+    "conflict": (),
+}
+
+
+def check_fields(entity: str, values: dict, creating: bool) -> dict:
+    """Validate and normalise `values` for `entity`; raise ValidationError with per-field messages."""
+    loaded = ENTITY_FIELDS[entity].load(values, partial=True)
+    if creating:
+        missing = {f: ["This is required."] for f in REQUIRED_ON_CREATE[entity] if f not in loaded}
+        if missing:
+            raise ValidationError(missing)
+    return loaded
