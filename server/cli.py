@@ -1,12 +1,15 @@
-"""Flask commands: init-db and the rest of the operator's tools."""
+"""Flask commands: init-db, and each domain's own commands registered in one place."""
 
 import click
 from flask_migrate import upgrade
 
 
+@click.command("init-db")
+def init_db():
+    """Bring the database to the latest schema (safe to run again)."""
+    upgrade()
+    click.echo("Database is at the latest schema.")
+
+
 def init_app(app):
-    @app.cli.command("init-db")
-    def init_db():
-        """Bring the database to the latest schema (safe to run again)."""
-        upgrade()
-        click.echo("Database is at the latest schema.")
+    app.cli.add_command(init_db)
