@@ -36,6 +36,8 @@ class RecordChange(db.Model):
     unit_id: Mapped[int | None] = mapped_column(Integer)
     # For meetings and RSVPs, the roles that see it, as ",role,role," for a LIKE test.
     audience: Mapped[str | None] = mapped_column(String(120))
+    # An RSVP's person: only they and the meeting's leaders pull it.
+    owner_id: Mapped[int | None] = mapped_column(Integer)
     removed: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
 
 

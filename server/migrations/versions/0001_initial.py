@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-23 21:23:36.292869
+Create Date: 2026-11-23 21:25:27.675814
 
 """
 
@@ -43,6 +43,7 @@ def upgrade():
         sa.Column("district_id", sa.Integer(), nullable=True),
         sa.Column("unit_id", sa.Integer(), nullable=True),
         sa.Column("audience", sa.String(length=120), nullable=True),
+        sa.Column("owner_id", sa.Integer(), nullable=True),
         sa.Column("removed", sa.Boolean(), nullable=False),
         sa.PrimaryKeyConstraint("entity", "record_id", "scope_key", name=op.f("pk_record_changes")),
     )
