@@ -75,6 +75,9 @@ class RefreshToken(db.Model):
     issued_at: Mapped[int] = mapped_column(BigInteger, nullable=False, default=now_ms)
     expires_at: Mapped[int] = mapped_column(BigInteger, nullable=False)
     spent_at: Mapped[int | None] = mapped_column(BigInteger)
+    # The token this one was exchanged for. Empty on a spent token means it was ended
+    # (logout, revocation, or superseded by a retried refresh) rather than rotated.
+    replaced_by: Mapped[str | None] = mapped_column(String(36))
 
 
 class LoginAttempt(db.Model):

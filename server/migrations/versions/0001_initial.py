@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-23 21:25:27.675814
+Create Date: 2026-11-23 21:29:58.746538
 
 """
 
@@ -403,6 +403,7 @@ def upgrade():
         sa.Column("issued_at", sa.BigInteger(), nullable=False),
         sa.Column("expires_at", sa.BigInteger(), nullable=False),
         sa.Column("spent_at", sa.BigInteger(), nullable=True),
+        sa.Column("replaced_by", sa.String(length=36), nullable=True),
         sa.ForeignKeyConstraint(
             ["device_id"], ["devices.id"], name=op.f("fk_refresh_tokens_device_id_devices")
         ),
