@@ -1,0 +1,308 @@
+"""Push and pull: one push is one transaction; a pull reads the change index by cursor."""
+
+import logging
+
+from sqlalchemy import and_, or_, select, tuple_
+from sqlalchemy.exc import IntegrityError
+
+from server.accounts.models import Device
+from server.errors import ApiError
+from server.extensions import db
+from server.records import now_ms
+from server.syncing.models import AppliedMutation, RecordChange
+from server.syncing.store import MODELS, SqlStore, pull_horizon, scope_key
+from server.syncing.wire import to_record
+from sync import hlc as hlcs
+from sync.engine import Mutation, Principal, Rejection, apply_mutation
+from sync.protocol import (
+    DUPLICATE,
+    MAX_MUTATIONS,
+    REJECTED,
+    SCHEMA_VERSION,
+    decode_cursor,
+    encode_cursor,
+    mutation_problems,
+)
+
+log = logging.getLogger(__name__)
+
+
+def principal(actor) -> Principal:
+    unit = actor.user.unit
+    return Principal(
+        actor.user.id,
+        actor.user.role,
+        unit.id,
+        unit.type,
+        unit.district_id,
+        unit.block_id,
+        actor.device_id,
+    )
+
+
+def push_changes(actor, body: dict) -> dict:
+    """Apply a device's outbox in seq order, in one transaction; answer each mutation."""
+    if body["schema_version"] != SCHEMA_VERSION:
+        raise ApiError(
+            "client_outdated",
+            "This version of the app is too old; update it.",
+            409,
+            {"schema_version": [f"The server speaks version {SCHEMA_VERSION}."]},
+        )
+    if body["device_id"] != actor.device_id:
+        raise ApiError(
+            "device_mismatch",
+            "This outbox belongs to another device.",
+            403,
+            {"device_id": ["Not the device this session belongs to."]},
+        )
+    mutations = sorted(body["mutations"], key=lambda raw: raw["seq"])
+    if len(mutations) > MAX_MUTATIONS:
+        raise ApiError(
+            "too_large",
+            f"At most {MAX_MUTATIONS} mutations a request.",
+            413,
+            {"mutations": [f"At most {MAX_MUTATIONS}."]},
+        )
+    # Serialise pushes of one device (a retry racing its original) on the device row.
+    device = db.session.execute(
+        select(Device).where(Device.id == actor.device_id).with_for_update()
+    ).scalar_one()
+    last_seq = device.last_seq
+    fresh = [raw for raw in mutations if raw["seq"] > last_seq]
+    for expected, raw in enumerate(fresh, start=last_seq + 1):
+        if raw["seq"] != expected:
+            raise ApiError(
+                "seq_gap", f"Mutation {expected} is missing.", 409, {"expected": expected}
+            )
+
+    now = now_ms()
+    who = principal(actor)
+    store = SqlStore(actor)
+    results, latest = [], None
+    for raw in mutations:
+        if raw["seq"] <= last_seq:
+            results.append(replay(actor, raw))
+            continue
+        result, stamp = apply_one(store, who, raw, now)
+        results.append(result)
+        latest = max(latest or stamp, stamp)
+        db.session.add(
+            AppliedMutation(
+                device_id=device.id,
+                seq=raw["seq"],
+                entity=str(raw.get("entity"))[:16],
+                record_id=str(raw.get("id"))[:36],
+                status=result["status"],
+                error=result["error"],
+                at=now,
+            )
+        )
+        last_seq = raw["seq"]
+    device.last_seq = last_seq
+    device.last_seen_at = now
+    db.session.commit()
+    return {
+        "last_seq": last_seq,
+        "server_hlc": hlcs.server_stamp(now_ms(), latest),
+        "results": results,
+    }
+
+
+def apply_one(store, who, raw, now):
+    """Apply one mutation inside a savepoint, so a rejection leaves nothing behind."""
+    problems = mutation_problems(raw)
+    if problems:
+        error = {
+            "code": "validation_error",
+            "message": "The change is malformed.",
+            "fields": problems,
+        }
+        return rejected(raw, error, store.actor.user), None
+    mutation = Mutation(
+        raw["seq"],
+        raw["entity"],
+        raw["op"],
+        raw["id"].lower(),
+        raw.get("base_version"),
+        hlcs.clamp(raw["hlc"], now),
+        raw.get("fields") or {},
+    )
+    savepoint = db.session.begin_nested()
+    try:
+        outcome = apply_mutation(store, who, mutation, now)
+        savepoint.commit()
+    except Rejection as rejection:
+        savepoint.rollback()
+        return rejected(raw, rejection.as_error(), store.actor.user), mutation.hlc
+    except IntegrityError:
+        # A uniqueness race the locks did not cover: refuse this one, keep the rest.
+        savepoint.rollback()
+        log.warning("Integrity error applying %s %s", mutation.entity, mutation.id)
+        error = {"code": "conflict", "message": "Try this change again.", "fields": {}}
+        return rejected(raw, error, store.actor.user), mutation.hlc
+    record = outcome.record
+    return {
+        "seq": mutation.seq,
+        "status": outcome.status,
+        "id": record.id,
+        "version": record.version,
+        "record": to_record(record.entity, store.obj(record), store.actor.user),
+        "conflicts": outcome.conflicts,
+        "error": outcome.error,
+    }, mutation.hlc
+
+
+def rejected(raw, error, viewer):
+    record = current_record(raw, viewer)
+    return {
+        "seq": raw["seq"],
+        "status": REJECTED,
+        "id": raw.get("id"),
+        "version": record["version"] if record else None,
+        "record": record,
+        "conflicts": [],
+        "error": error,
+    }
+
+
+def current_record(raw, viewer):
+    model = MODELS.get(raw.get("entity"))
+    if model is None or not isinstance(raw.get("id"), str):
+        return None
+    obj = db.session.get(model, raw["id"].lower())
+    return None if obj is None else to_record(raw["entity"], obj, viewer)
+
+
+def replay(actor, raw):
+    """A seq applied before (a retry): today's record, and the same rejection if it was one."""
+    done = db.session.get(AppliedMutation, (actor.device_id, raw["seq"]))
+    if done is not None and done.status == REJECTED:
+        return rejected(raw, done.error, actor.user)
+    record = current_record(raw, actor.user)
+    return {
+        "seq": raw["seq"],
+        "status": DUPLICATE,
+        "id": raw.get("id"),
+        "version": record["version"] if record else None,
+        "record": record,
+        "conflicts": [],
+        "error": None,
+    }
+
+
+# ---------------------------------------------------------------- pull
+
+
+def scope_condition(user, reaching: list[int]):
+    """Change-index rows the user may pull (rule 10), as one SQL condition."""
+    unit = user.unit
+    if unit.type == "state":
+        return RecordChange.entity.isnot(None)
+    column = {
+        "district": RecordChange.district_id,
+        "block": RecordChange.block_id,
+        "booth": RecordChange.booth_id,
+    }[unit.type]
+    meetings = and_(
+        RecordChange.entity == "meeting",
+        RecordChange.unit_id.in_(reaching),
+        RecordChange.audience.like(f"%,{user.role},%"),
+    )
+    return or_(column == unit.id, meetings, RecordChange.owner_id == user.id)
+
+
+def pull_changes(actor, cursor: str, limit: int) -> dict:
+    """The next page of changes in the user's scope, each record at its latest state."""
+    from server.meetings.audience import units_reaching
+
+    user, device = actor.user, actor.device
+    state = decode_cursor(cursor)
+    base = {"last_seq": device.last_seq, "server_hlc": hlcs.server_stamp(now_ms())}
+    if cursor and (
+        state is None or state.get("u") != user.id or state.get("sv") != user.scope_version
+    ):
+        return {"changes": [], "cursor": "", "has_more": False, "reset": True, **base}
+    state = state or {"v": 1, "lo": 0, "hi": None, "after": None}
+    hi = state["hi"] if state["hi"] is not None else pull_horizon()
+    key = (
+        RecordChange.change_tx,
+        RecordChange.entity,
+        RecordChange.record_id,
+        RecordChange.scope_key,
+    )
+    query = select(RecordChange).where(
+        scope_condition(user, units_reaching(user)),
+        RecordChange.change_tx >= state["lo"],
+        RecordChange.change_tx < hi,
+    )
+    if state["after"]:
+        query = query.where(tuple_(*key) > tuple(state["after"]))
+    rows = db.session.execute(query.order_by(*key).limit(limit + 1)).scalars().all()
+    has_more = len(rows) > limit
+    rows = rows[:limit]
+    changes = page_of_changes(user, rows)
+    if has_more:
+        last = rows[-1]
+        next_state = {
+            **state,
+            "hi": hi,
+            "after": [last.change_tx, last.entity, last.record_id, last.scope_key],
+        }
+    else:
+        next_state = {"v": 1, "lo": hi, "hi": None, "after": None}
+    next_state.update(u=user.id, sv=user.scope_version)
+    return {
+        "changes": changes,
+        "cursor": encode_cursor(next_state),
+        "has_more": has_more,
+        "reset": False,
+        **base,
+    }
+
+
+def page_of_changes(user, rows):
+    """Load the page's records in one query per entity and put them in index order."""
+    wanted: dict[str, set] = {}
+    for row in rows:
+        wanted.setdefault(row.entity, set()).add(row.record_id)
+    loaded = {}
+    for entity, ids in wanted.items():
+        model = MODELS[entity]
+        for obj in db.session.execute(select(model).where(model.id.in_(ids))).scalars():
+            loaded[(entity, obj.id)] = obj
+    changes = []
+    for row in rows:
+        obj = loaded.get((row.entity, row.record_id))
+        if row.removed:
+            # A record that moved within the user's scope is carried by its present row.
+            if not still_visible(user, row, obj):
+                changes.append({"entity": row.entity, "id": row.record_id, "removed": True})
+            continue
+        changes.append(
+            {
+                "entity": row.entity,
+                "id": obj.id,
+                "version": obj.version,
+                "deleted": obj.deleted,
+                "record": to_record(row.entity, obj, user),
+            }
+        )
+    return changes
+
+
+def still_visible(user, row, obj):
+    if obj is None:
+        return False
+    current = db.session.get(RecordChange, (row.entity, row.record_id, scope_key(row.entity, obj)))
+    if current is None or current.removed:
+        return False
+    unit = user.unit
+    if unit.type == "state":
+        return True
+    column = {
+        "district": current.district_id,
+        "block": current.block_id,
+        "booth": current.booth_id,
+    }[unit.type]
+    return column == unit.id

@@ -1,0 +1,782 @@
+"""The merge and conflict rules of SYNC-PROTOCOL.md, applied one mutation at a time.
+
+The engine decides; a store (server/syncing/store.py) reads and writes. Every function
+here takes plain values: a `Principal` for who acts, `Record`s for what is stored.
+A mutation that breaks a rule raises `Rejection`; the caller rolls back what the mutation
+wrote (a savepoint) and answers `rejected`, so one bad mutation never blocks the rest.
+"""
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from marshmallow import ValidationError
+
+from sync.fields import check_fields
+from sync.protocol import APPLIED, CONFLICT, MERGED
+
+DAY_MS = 86_400_000
+SQUAD_SIZE = 20
+ACTIVE = ("pending", "approved")
+REVIEWERS = ("block_president", "district_president", "connect_centre", "admin")
+LEADERS = REVIEWERS
+# Member fields whose change means a reviewer's decision no longer holds (rules 3 and 4).
+MEMBER_DETAILS = ("booth_id", "name", "age", "gender", "phone", "epic", "skills", "consent")
+GRIEVANCE_DUE_DAYS = 21
+# Who may move a grievance from one state to the next (rule 8): "author" is the person who
+# reported it or a volunteer of its booth; "handler" a block president or above in scope.
+GRIEVANCE_TRANSITIONS = {
+    ("new", "acknowledged"): "handler",
+    ("new", "withdrawn"): "author",
+    ("acknowledged", "in_progress"): "handler",
+    ("acknowledged", "withdrawn"): "author",
+    ("in_progress", "resolved"): "handler",
+    ("in_progress", "withdrawn"): "author",
+    ("resolved", "closed"): "either",
+    ("resolved", "reopened"): "author",
+    ("reopened", "in_progress"): "handler",
+    ("reopened", "resolved"): "handler",
+}
+# A complaint about a party office-bearer is never routed to the block or district
+# leadership, who may be the people complained about: only the Connect Centre handles it.
+SENSITIVE_CATEGORIES = {"party_conduct": ("connect_centre", "admin")}
+
+
+class Rejection(Exception):
+    """A mutation not applied: a stable code, a text, and per-field messages."""
+
+    def __init__(self, code, message, fields=None):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.fields = fields or {}
+
+    def as_error(self):
+        return {"code": self.code, "message": self.message, "fields": self.fields}
+
+
+@dataclass
+class Principal:
+    """Who acts: the user, their role, their scope unit, and the device they act from."""
+
+    user_id: int
+    role: str
+    unit_id: int
+    unit_type: str
+    unit_district_id: int | None = None
+    unit_block_id: int | None = None
+    device_id: str | None = None
+
+
+@dataclass
+class Place:
+    """A unit with the ids a scope test needs (a booth, or a meeting's unit)."""
+
+    id: int
+    type: str
+    block_id: int | None
+    district_id: int | None
+    code: str = ""
+
+
+@dataclass
+class Record:
+    entity: str
+    id: str
+    version: int
+    values: dict
+    meta: dict = field(default_factory=dict)
+    deleted: bool = False
+    created_by: int | None = None
+    created: bool = False
+
+    def changed_since(self, base: int, names=None) -> list[str]:
+        """Fields written after version `base` (all of them, or those among `names`)."""
+        return [
+            name
+            for name, (version, _hlc) in self.meta.items()
+            if version > base and (names is None or name in names) and name != "deleted"
+        ]
+
+
+@dataclass
+class Mutation:
+    seq: int
+    entity: str
+    op: str
+    id: str
+    base_version: int | None
+    hlc: str
+    fields: dict
+
+
+@dataclass
+class Outcome:
+    status: str
+    record: Record
+    conflicts: list = field(default_factory=list)
+    error: dict | None = None
+
+
+class Store(Protocol):
+    """What the engine needs from storage; server/syncing/store.py implements it."""
+
+    def load(self, entity: str, record_id: str) -> Record | None: ...
+    def place(self, unit_id: int) -> Place | None: ...
+    def lock_booth(self, booth_id: int) -> None: ...
+    def lock_epic(self, epic: str) -> None: ...
+    def active_count(self, booth_id: int, exclude_id: str) -> int: ...
+    def epic_holder(self, epic: str, exclude_id: str) -> Place | None: ...
+    def earliest_waitlisted(self, booth_id: int) -> Record | None: ...
+    def save(
+        self,
+        record: Record,
+        changed: list[str],
+        actor: Principal,
+        hlc: str,
+        place: Place,
+        action: str,
+    ) -> None: ...
+    def add_conflict(
+        self,
+        about: Record,
+        place: Place,
+        kind: str,
+        lost: dict,
+        kept: dict,
+        lost_hlc: str,
+        author_id: int | None,
+        actor: Principal,
+        hlc: str,
+    ) -> None: ...
+    def author_of(self, hlc: str) -> int | None: ...
+    def next_ref_no(self, district_id: int, now_ms: int) -> str: ...
+    def find_rsvp(self, meeting_id: str, user_id: int) -> Record | None: ...
+    def meeting_reaches(self, meeting: Record, actor: Principal) -> bool: ...
+    def meeting_changed(self, meeting: Record, kind: str, actor: Principal) -> None: ...
+
+
+# ---------------------------------------------------------------- scope
+
+
+def within(actor: Principal, place: Place) -> bool:
+    """Is `place` inside the actor's scope unit (rule 10)?"""
+    if actor.unit_type == "state":
+        return True
+    if place.id == actor.unit_id:
+        return True
+    if actor.unit_type == "district":
+        return place.district_id == actor.unit_id
+    if actor.unit_type == "block":
+        return place.block_id == actor.unit_id
+    return False
+
+
+def booth_for(store: Store, actor: Principal, booth_id) -> Place:
+    place = store.place(booth_id) if isinstance(booth_id, int) else None
+    if place is None or place.type != "booth":
+        raise Rejection("unknown_booth", "No such booth.", {"booth_id": ["No such booth."]})
+    if not within(actor, place):
+        raise Rejection(
+            "out_of_scope",
+            "This booth is outside your area.",
+            {"booth_id": ["This booth is outside your area."]},
+        )
+    return place
+
+
+def validated(entity: str, m: Mutation, creating: bool) -> dict:
+    try:
+        return check_fields(entity, m.fields, creating)
+    except ValidationError as err:
+        raise Rejection("validation_error", "Some fields are not valid.", err.messages) from err
+
+
+# ---------------------------------------------------------------- merge (rules 1 and 2)
+
+
+@dataclass
+class Merge:
+    changes: dict
+    # (field, kept value, lost value, hlc of the lost value)
+    clashes: list
+    concurrent: bool
+
+
+def merge(record: Record, incoming: dict, base: int | None, hlc: str) -> Merge:
+    """Three-way merge of `incoming` against the fields changed since `base`.
+
+    A field changed only on the device is taken; a field changed on both sides goes to
+    the later HLC, and the other value is reported as a clash to keep.
+    """
+    base = base or 0
+    concurrent = bool(record.changed_since(base))
+    changes, clashes = {}, []
+    for name, value in incoming.items():
+        current = record.values.get(name)
+        if value == current:
+            continue
+        version, their_hlc = record.meta.get(name, (0, ""))
+        if version <= base:
+            changes[name] = value
+        elif hlc > their_hlc:
+            changes[name] = value
+            clashes.append((name, value, current, their_hlc))
+        else:
+            clashes.append((name, current, value, hlc))
+    return Merge(changes, clashes, concurrent)
+
+
+def keep_clashes(store, record, place, clashes, actor, hlc, kind="field"):
+    """Store each losing side of a merge as a conflict record; answer the protocol's list."""
+    by_loser: dict[str, tuple[dict, dict]] = {}
+    for name, kept, lost, lost_hlc in clashes:
+        lost_side, kept_side = by_loser.setdefault(lost_hlc, ({}, {}))
+        lost_side[name] = lost
+        kept_side[name] = kept
+    for lost_hlc, (lost_side, kept_side) in by_loser.items():
+        author = actor.user_id if lost_hlc == hlc else store.author_of(lost_hlc)
+        store.add_conflict(record, place, kind, lost_side, kept_side, lost_hlc, author, actor, hlc)
+    return [{"field": n, "kept": k, "lost": lo} for n, k, lo, _h in clashes]
+
+
+def write(store, record, changes, actor, hlc, place, action="update"):
+    """Apply `changes` to `record`, bump its version, and stamp each changed field."""
+    if not changes and not record.created:
+        return False
+    record.version = record.version + (0 if record.created else 1)
+    for name, value in changes.items():
+        if name == "deleted":
+            record.deleted = value
+        else:
+            record.values[name] = value
+        record.meta[name] = [record.version, hlc]
+    store.save(record, sorted(changes), actor, hlc, place, action)
+    return True
+
+
+def status_of(merge_result: Merge, clashes_stored: bool) -> str:
+    if clashes_stored:
+        return CONFLICT
+    return MERGED if merge_result.concurrent else APPLIED
+
+
+# ---------------------------------------------------------------- members (rules 3 to 7)
+
+
+def is_reviewer_for(actor: Principal, place: Place) -> bool:
+    return actor.role in REVIEWERS and within(actor, place)
+
+
+def room_in_booth(store, booth_id, member_id) -> bool:
+    store.lock_booth(booth_id)
+    return store.active_count(booth_id, member_id) < SQUAD_SIZE
+
+
+def check_epic(store, epic, member_id):
+    if not epic:
+        return
+    store.lock_epic(epic)
+    holder = store.epic_holder(epic, member_id)
+    if holder is not None:
+        message = f"This voter ID is already on the roster of booth {holder.code}."
+        raise Rejection("epic_taken", message, {"epic": [message], "booth_id": holder.id})
+
+
+def promote_waitlisted(store, booth_id, actor, hlc, place):
+    """A place has freed in the booth: the earliest waitlisted member becomes pending."""
+    store.lock_booth(booth_id)
+    if store.active_count(booth_id, "") >= SQUAD_SIZE:
+        return
+    member = store.earliest_waitlisted(booth_id)
+    if member is not None:
+        write(store, member, {"status": "pending"}, actor, hlc, place, "promote")
+
+
+def apply_member(store: Store, actor: Principal, m: Mutation, now: int) -> Outcome:
+    record = store.load("member", m.id)
+    if m.op == "delete":
+        return delete_record(store, actor, m, record, member_place)
+    if record is None:
+        return create_member(store, actor, m, now)
+    if record.deleted:
+        return edit_of_deleted(store, actor, m, record, member_place, now)
+    return update_member(store, actor, m, record)
+
+
+def member_place(store, actor, record):
+    return booth_for(store, actor, record.values["booth_id"])
+
+
+def create_member(store, actor, m, now, restoring: Record | None = None):
+    values = validated("member", m, creating=restoring is None)
+    if restoring is None and values.get("consent") is not True:
+        raise Rejection(
+            "consent_required",
+            "The member's consent is needed to add them.",
+            {"consent": ["Ask for consent before adding a member."]},
+        )
+    place = booth_for(
+        store, actor, values.get("booth_id", restoring and restoring.values["booth_id"])
+    )
+    wanted = values.pop("status", None)
+    if wanted in ("approved", "rejected") and not is_reviewer_for(actor, place):
+        raise Rejection(
+            "not_allowed",
+            "Only a block president approves or rejects members.",
+            {"status": ["Only a block president approves or rejects members."]},
+        )
+    if wanted == "rejected" and not values.get("status_reason"):
+        raise Rejection(
+            "reason_required",
+            "Give a reason for the rejection.",
+            {"status_reason": ["Give a reason for the rejection."]},
+        )
+    record = restoring or Record("member", m.id, 1, {}, created_by=actor.user_id, created=True)
+    check_epic(store, values.get("epic", record.values.get("epic")), m.id)
+    if wanted == "rejected":
+        status = "rejected"
+    elif room_in_booth(store, place.id, m.id):
+        status = "approved" if wanted == "approved" else "pending"
+    else:
+        status = "waitlisted"
+    values["status"] = status
+    if status == "waitlisted":
+        values["waitlisted_at"] = now
+    if restoring is None:
+        values.setdefault("consent_at", min(hlc_ms(m.hlc), now))
+        values.setdefault("skills", [])
+    else:
+        values["deleted"] = False
+    write(store, record, values, actor, m.hlc, place, "restore" if restoring else "create")
+    return Outcome(APPLIED, record)
+
+
+def hlc_ms(hlc: str) -> int:
+    return int(hlc[:13])
+
+
+def update_member(store, actor, m, record):
+    incoming = validated("member", m, creating=False)
+    old_place = member_place(store, actor, record)
+    place = old_place
+    if incoming.get("consent") is False:
+        # Consent withdrawn: the member leaves the roster and their contact details go.
+        return erase_member(store, actor, m, record, place)
+    if "booth_id" in incoming and incoming["booth_id"] != record.values["booth_id"]:
+        place = booth_for(store, actor, incoming["booth_id"])
+        if not is_reviewer_for(actor, old_place):
+            raise Rejection(
+                "not_allowed",
+                "Only a block president moves a member to another booth.",
+                {"booth_id": ["Only a block president moves a member."]},
+            )
+    wanted = incoming.get("status")
+    if wanted is not None and wanted != record.values["status"]:
+        if wanted in ("approved", "rejected") and not is_reviewer_for(actor, place):
+            raise Rejection(
+                "not_allowed",
+                "Only a block president approves or rejects members.",
+                {"status": ["Only a block president approves or rejects members."]},
+            )
+        if wanted in ("pending", "waitlisted") and actor.role not in REVIEWERS:
+            raise Rejection(
+                "not_allowed",
+                "The roster status is set by the block president.",
+                {"status": ["The roster status is set by the block president."]},
+            )
+        if wanted == "rejected" and not (incoming.get("status_reason") or "").strip():
+            raise Rejection(
+                "reason_required",
+                "Give a reason for the rejection.",
+                {"status_reason": ["Give a reason for the rejection."]},
+            )
+    if incoming.get("epic") and incoming["epic"] != record.values.get("epic"):
+        check_epic(store, incoming["epic"], record.id)
+
+    result = merge(record, incoming, m.base_version, m.hlc)
+    changes = result.changes
+    clashes = list(result.clashes)
+    before = record.values["status"]
+    decided = changes.get("status") in ("approved", "rejected")
+    if decided:
+        seen = record.changed_since(m.base_version or 0, MEMBER_DETAILS)
+        if seen:
+            # Rule 3: a decision counts only for what the reviewer saw.
+            lost = {"status": changes.pop("status")}
+            if "status_reason" in changes:
+                lost["status_reason"] = changes.pop("status_reason")
+            store.add_conflict(
+                record,
+                place,
+                "changed_since_review",
+                lost,
+                {"status": before, **{n: record.values.get(n) for n in seen}},
+                m.hlc,
+                actor.user_id,
+                actor,
+                m.hlc,
+            )
+            outcome_conflicts = keep_clashes(store, record, place, clashes, actor, m.hlc)
+            outcome_conflicts.append({"field": "status", "kept": before, "lost": lost["status"]})
+            apply_member_changes(store, actor, m, record, changes, old_place, place)
+            return Outcome(
+                CONFLICT,
+                record,
+                outcome_conflicts,
+                {
+                    "code": "changed_since_review",
+                    "message": "The member's details changed after you reviewed them; review again.",
+                    "fields": {"status": [f"Still {before}: details changed since your review."]},
+                },
+            )
+    elif any(n in changes for n in MEMBER_DETAILS) and before in ("approved", "rejected"):
+        # Rule 4: changed details go back for review.
+        changes["status"] = "pending"
+    conflicts = keep_clashes(store, record, place, clashes, actor, m.hlc)
+    apply_member_changes(store, actor, m, record, changes, old_place, place)
+    return Outcome(status_of(result, bool(conflicts)), record, conflicts)
+
+
+def apply_member_changes(store, actor, m, record, changes, old_place, place):
+    """Write a member's merged changes, keeping the squad at 20 and promoting on departures."""
+    before = record.values["status"]
+    moved = place.id != old_place.id
+    after = changes.get("status", before)
+    if after in ACTIVE and (before not in ACTIVE or moved):
+        if not room_in_booth(store, place.id, record.id):
+            if changes.get("status") == "approved" and not moved:
+                raise Rejection(
+                    "squad_full",
+                    "This booth already has 20 members.",
+                    {"status": ["This booth already has 20 members."]},
+                )
+            changes["status"] = "waitlisted"
+            after = "waitlisted"
+    if after == "waitlisted" and (before != "waitlisted" or moved):
+        changes["waitlisted_at"] = hlc_ms(m.hlc)
+    if after in ("approved", "rejected") and before != after:
+        changes["reviewed_by"] = actor.user_id
+        changes["reviewed_at"] = hlc_ms(m.hlc)
+    write(store, record, changes, actor, m.hlc, place)
+    if before in ACTIVE and (after not in ACTIVE or moved):
+        promote_waitlisted(store, old_place.id, actor, m.hlc, old_place)
+
+
+def erase_member(store, actor, m, record, place):
+    was_active = record.values["status"] in ACTIVE
+    write(
+        store,
+        record,
+        {"consent": False, "phone": None, "epic": None, "deleted": True},
+        actor,
+        m.hlc,
+        place,
+        "erase",
+    )
+    if was_active:
+        promote_waitlisted(store, place.id, actor, m.hlc, place)
+    return Outcome(APPLIED, record)
+
+
+# ---------------------------------------------------------------- delete (rule 7)
+
+
+def delete_record(store, actor, m, record, place_of):
+    if record is None:
+        raise Rejection("not_found", "There is no such record on the server.")
+    place = place_of(store, actor, record)
+    check_may_delete(store, actor, record, place)
+    if record.deleted:
+        return Outcome(APPLIED, record)
+    edited = record.changed_since(m.base_version or 0)
+    conflicts = []
+    if m.base_version is not None and edited:
+        # Rule 7: the delete wins; the concurrent edit is kept so it can be restored.
+        lost = {n: record.values.get(n) for n in edited}
+        for lost_hlc in sorted({record.meta[n][1] for n in edited}):
+            names = [n for n in edited if record.meta[n][1] == lost_hlc]
+            store.add_conflict(
+                record,
+                place,
+                "delete",
+                {n: lost[n] for n in names},
+                {"deleted": True},
+                lost_hlc,
+                store.author_of(lost_hlc),
+                actor,
+                m.hlc,
+            )
+        conflicts = [{"field": n, "kept": None, "lost": lost[n]} for n in edited]
+    was_active = record.entity == "member" and record.values["status"] in ACTIVE
+    write(store, record, {"deleted": True}, actor, m.hlc, place, "delete")
+    if was_active:
+        promote_waitlisted(store, place.id, actor, m.hlc, place)
+    return Outcome(CONFLICT if conflicts else APPLIED, record, conflicts)
+
+
+def check_may_delete(store, actor, record, place):
+    if record.entity == "member":
+        return
+    if record.entity == "grievance":
+        raise Rejection(
+            "not_allowed",
+            "A grievance is withdrawn, not deleted.",
+            {"status": ["Withdraw the grievance instead."]},
+        )
+    if record.entity == "grievance_note":
+        raise Rejection("append_only", "Notes cannot be changed or removed.")
+    if record.entity == "meeting":
+        raise Rejection(
+            "not_allowed",
+            "A meeting is cancelled, not deleted.",
+            {"status": ["Cancel the meeting instead."]},
+        )
+    raise Rejection("not_allowed", "This record cannot be deleted.")
+
+
+def edit_of_deleted(store, actor, m, record, place_of, now):
+    """An edit of a deleted record: a restore when the device saw the delete, else it loses."""
+    place = place_of(store, actor, record)
+    deleted_at_version = record.meta.get("deleted", (record.version, ""))[0]
+    if m.base_version is not None and m.base_version >= deleted_at_version:
+        if record.entity != "member":
+            raise Rejection("not_allowed", "This record was deleted.")
+        return create_member(store, actor, m, now, restoring=record)
+    incoming = validated(record.entity, m, creating=False)
+    if not incoming:
+        return Outcome(APPLIED, record)
+    store.add_conflict(
+        record, place, "delete", incoming, {"deleted": True}, m.hlc, actor.user_id, actor, m.hlc
+    )
+    return Outcome(
+        CONFLICT, record, [{"field": n, "kept": None, "lost": v} for n, v in incoming.items()]
+    )
+
+
+# ---------------------------------------------------------------- grievances (rule 8)
+
+
+def apply_grievance(store, actor, m, now):
+    record = store.load("grievance", m.id)
+    if m.op == "delete":
+        return delete_record(store, actor, m, record, grievance_place)
+    if record is None:
+        return create_grievance(store, actor, m, now)
+    return update_grievance(store, actor, m, record, now)
+
+
+def grievance_place(store, actor, record):
+    place = booth_for(store, actor, record.values["booth_id"])
+    allowed = SENSITIVE_CATEGORIES.get(record.values.get("category"))
+    if allowed and actor.role in LEADERS and actor.role not in allowed:
+        raise Rejection("out_of_scope", "This complaint is handled by the Connect Centre.")
+    return place
+
+
+def create_grievance(store, actor, m, now):
+    values = validated("grievance", m, creating=True)
+    place = booth_for(store, actor, values["booth_id"])
+    if values.pop("status", "new") != "new":
+        raise Rejection(
+            "transition_not_allowed",
+            "A new grievance starts as new.",
+            {"status": ["A new grievance starts as new."]},
+        )
+    # The time limit counts from when it was typed on the phone, never from the future.
+    reported = min(values.pop("created_at", hlc_ms(m.hlc)), now)
+    values.update(
+        reported_at=reported,
+        due_at=reported + GRIEVANCE_DUE_DAYS * DAY_MS,
+        status="new",
+        ref_no=store.next_ref_no(place.district_id, now),
+        status_history=[{"status": "new", "at": reported, "by": actor.user_id}],
+    )
+    for name in ("complainant_name", "against"):
+        values.setdefault(name, "")
+    record = Record("grievance", m.id, 1, {}, created_by=actor.user_id, created=True)
+    write(store, record, values, actor, m.hlc, place, "create")
+    return Outcome(APPLIED, record)
+
+
+def update_grievance(store, actor, m, record, now):
+    incoming = validated("grievance", m, creating=False)
+    place = grievance_place(store, actor, record)
+    current = record.values["status"]
+    wanted = incoming.pop("status", current)
+    incoming.pop("created_at", None)  # when it was typed never changes
+    changes = {}
+    if incoming:
+        if record.created_by != actor.user_id:
+            raise Rejection("not_allowed", "Only the person who reported it edits a grievance.")
+        if current != "new":
+            message = f"The grievance is {current}: only notes can be added now."
+            raise Rejection("grievance_locked", message, {"status": [message], "current": current})
+        if "booth_id" in incoming:
+            booth_for(store, actor, incoming["booth_id"])
+    result = merge(record, incoming, m.base_version, m.hlc)
+    changes.update(result.changes)
+    if wanted != current:
+        role_needed = GRIEVANCE_TRANSITIONS.get((current, wanted))
+        if role_needed is None or not may_move(actor, record, place, role_needed):
+            message = f"The grievance is {current}; it cannot be moved to {wanted} by you."
+            raise Rejection(
+                "transition_not_allowed", message, {"status": [message], "current": current}
+            )
+        changes["status"] = wanted
+        changes["status_history"] = [
+            *record.values.get("status_history", []),
+            {"status": wanted, "at": min(hlc_ms(m.hlc), now), "by": actor.user_id},
+        ]
+    conflicts = keep_clashes(store, record, place, result.clashes, actor, m.hlc)
+    write(store, record, changes, actor, m.hlc, place)
+    return Outcome(status_of(result, bool(conflicts)), record, conflicts)
+
+
+def may_move(actor, record, place, role_needed):
+    author = record.created_by == actor.user_id or (
+        actor.role == "volunteer" and actor.unit_id == place.id
+    )
+    handler = actor.role in LEADERS and within(actor, place)
+    allowed = SENSITIVE_CATEGORIES.get(record.values.get("category"))
+    if allowed and actor.role not in allowed:
+        handler = False
+    return {"author": author, "handler": handler, "either": author or handler}[role_needed]
+
+
+def apply_note(store, actor, m, now):
+    record = store.load("grievance_note", m.id)
+    if m.op == "delete" or record is not None:
+        if (
+            record is not None
+            and m.op == "upsert"
+            and all(
+                record.values.get(k) == v for k, v in validated("grievance_note", m, False).items()
+            )
+        ):
+            return Outcome(APPLIED, record)  # the same note sent again
+        raise Rejection("append_only", "Notes cannot be changed or removed.")
+    values = validated("grievance_note", m, creating=True)
+    grievance = store.load("grievance", values["grievance_id"])
+    if grievance is None or grievance.deleted:
+        raise Rejection(
+            "grievance_missing",
+            "The grievance of this note is not on the server.",
+            {"grievance_id": ["No such grievance."]},
+        )
+    place = grievance_place(store, actor, grievance)
+    values["booth_id"] = place.id
+    record = Record("grievance_note", m.id, 1, {}, created_by=actor.user_id, created=True)
+    write(store, record, values, actor, m.hlc, place, "create")
+    return Outcome(APPLIED, record)
+
+
+# ---------------------------------------------------------------- meetings and RSVPs
+
+
+def meeting_place(store, actor, unit_id, for_write=True):
+    place = store.place(unit_id) if isinstance(unit_id, int) else None
+    if place is None or place.type in ("panchayat",):
+        raise Rejection("unknown_unit", "No such unit.", {"unit_id": ["No such unit."]})
+    if for_write and (actor.role not in LEADERS or not within(actor, place)):
+        raise Rejection(
+            "not_allowed",
+            "Only leaders call meetings, for their own area.",
+            {"unit_id": ["Outside your area."]},
+        )
+    return place
+
+
+def apply_meeting(store, actor, m, now):
+    record = store.load("meeting", m.id)
+    if m.op == "delete":
+        return delete_record(
+            store, actor, m, record, lambda s, a, r: meeting_place(s, a, r.values["unit_id"])
+        )
+    if record is None:
+        values = validated("meeting", m, creating=True)
+        place = meeting_place(store, actor, values["unit_id"])
+        values.setdefault("status", "scheduled")
+        for name in ("agenda", "place", "online_url"):
+            values.setdefault(name, "")
+        record = Record("meeting", m.id, 1, {}, created_by=actor.user_id, created=True)
+        write(store, record, values, actor, m.hlc, place, "create")
+        store.meeting_changed(record, "created", actor)
+        return Outcome(APPLIED, record)
+    incoming = validated("meeting", m, creating=False)
+    place = meeting_place(store, actor, record.values["unit_id"])
+    if "unit_id" in incoming:
+        place = meeting_place(store, actor, incoming["unit_id"])
+    result = merge(record, incoming, m.base_version, m.hlc)
+    conflicts = keep_clashes(store, record, place, result.clashes, actor, m.hlc)
+    before = record.values["status"]
+    if write(store, record, result.changes, actor, m.hlc, place):
+        cancelled = before != "cancelled" and record.values["status"] == "cancelled"
+        store.meeting_changed(record, "cancelled" if cancelled else "changed", actor)
+    return Outcome(status_of(result, bool(conflicts)), record, conflicts)
+
+
+def apply_rsvp(store, actor, m, now):
+    if m.op == "delete":
+        raise Rejection("not_allowed", "Change the answer instead of deleting it.")
+    record = store.load("rsvp", m.id)
+    incoming = validated("rsvp", m, creating=record is None)
+    meeting_id = record.values["meeting_id"] if record else incoming["meeting_id"]
+    meeting = store.load("meeting", meeting_id)
+    if meeting is None or meeting.deleted:
+        raise Rejection("meeting_missing", "No such meeting.", {"meeting_id": ["No such meeting."]})
+    if not store.meeting_reaches(meeting, actor):
+        raise Rejection("not_allowed", "This meeting is not meant for you.")
+    place = store.place(meeting.values["unit_id"])
+    if record is None:
+        # One RSVP per person and meeting: a second one from another phone merges into it.
+        record = store.find_rsvp(meeting_id, actor.user_id)
+        if record is None:
+            values = {
+                "meeting_id": meeting_id,
+                "user_id": actor.user_id,
+                "answer": incoming["answer"],
+            }
+            record = Record("rsvp", m.id, 1, {}, created_by=actor.user_id, created=True)
+            write(store, record, values, actor, m.hlc, place, "create")
+            return Outcome(APPLIED, record)
+        base = m.base_version if m.base_version is not None else 0
+    else:
+        base = m.base_version
+    if record.values["user_id"] != actor.user_id:
+        raise Rejection("not_allowed", "An RSVP is answered by its own person.")
+    incoming.pop("meeting_id", None)
+    result = merge(record, incoming, base, m.hlc)
+    write(store, record, result.changes, actor, m.hlc, place)
+    # Rule 9: two answers from one person are merged by rule 2 and never conflict.
+    return Outcome(MERGED if result.concurrent or result.clashes else APPLIED, record)
+
+
+def apply_conflict(store, actor, m, now):
+    record = store.load("conflict", m.id)
+    if record is None:
+        raise Rejection("not_found", "There is no such conflict on the server.")
+    if m.op == "delete":
+        raise Rejection("not_allowed", "Resolve a conflict instead of deleting it.")
+    incoming = validated("conflict", m, creating=False)
+    place = store.place(record.values["booth_id"] or record.values["unit_id"])
+    mine = record.values.get("author_id") == actor.user_id
+    if not mine and not (actor.role in REVIEWERS and within(actor, place)):
+        raise Rejection("not_allowed", "Only its author or the block president resolves it.")
+    result = merge(record, incoming, m.base_version, m.hlc)
+    write(store, record, result.changes, actor, m.hlc, place)
+    return Outcome(MERGED if result.concurrent else APPLIED, record)
+
+
+HANDLERS = {
+    "member": apply_member,
+    "grievance": apply_grievance,
+    "grievance_note": apply_note,
+    "meeting": apply_meeting,
+    "rsvp": apply_rsvp,
+    "conflict": apply_conflict,
+}
+
+
+def apply_mutation(store: Store, actor: Principal, m: Mutation, now: int) -> Outcome:
+    """Apply one mutation by the rules; raises Rejection when it breaks one."""
+    return HANDLERS[m.entity](store, actor, m, now)

@@ -1,0 +1,48 @@
+"""Hybrid logical clock stamps: "<13-digit ms>-<4 hex counter>-<node>", ordered as strings."""
+
+import re
+
+HLC_RE = re.compile(r"^(\d{13})-([0-9a-f]{4})-([0-9A-Za-z-]{1,64})$")
+# An HLC further ahead of the server than this counts as the moment it arrived (rule 2).
+MAX_DRIFT_MS = 60_000
+SERVER_NODE = "server"
+
+
+def parse(hlc: str) -> tuple[int, int, str]:
+    match = HLC_RE.match(hlc or "")
+    if not match:
+        raise ValueError(f"not an HLC: {hlc!r}")
+    return int(match[1]), int(match[2], 16), match[3]
+
+
+def format_hlc(ms: int, counter: int, node: str) -> str:
+    return f"{ms:013d}-{counter:04x}-{node}"
+
+
+def is_valid(hlc) -> bool:
+    return isinstance(hlc, str) and HLC_RE.match(hlc) is not None
+
+
+def clamp(hlc: str, now_ms: int) -> str:
+    """The HLC as the server counts it: one too far in the future becomes 'now'."""
+    ms, _counter, node = parse(hlc)
+    if ms > now_ms + MAX_DRIFT_MS:
+        return format_hlc(now_ms, 0, node)
+    return hlc
+
+
+def server_stamp(now_ms: int, seen: str | None = None) -> str:
+    """The server's clock: now, or just after the latest (clamped) HLC it has seen."""
+    if seen:
+        ms, counter, _node = parse(seen)
+        if ms >= now_ms:
+            return format_hlc(ms, min(counter + 1, 0xFFFF), SERVER_NODE)
+    return format_hlc(now_ms, 0, SERVER_NODE)
+
+
+def millis(hlc: str) -> int:
+    return parse(hlc)[0]
+
+
+def node(hlc: str) -> str:
+    return parse(hlc)[2]
