@@ -1,7 +1,10 @@
 """Push and pull: one push is one transaction; a pull reads the change index by cursor."""
 
 import logging
+import os
+import signal
 
+from flask import current_app
 from sqlalchemy import and_, or_, select, tuple_
 from sqlalchemy.exc import IntegrityError
 
@@ -99,6 +102,7 @@ def push_changes(actor, body: dict) -> dict:
             )
         )
         last_seq = raw["seq"]
+        crash_for_test(len(results))
     device.last_seq = last_seq
     device.last_seen_at = now
     db.session.commit()
@@ -107,6 +111,15 @@ def push_changes(actor, body: dict) -> dict:
         "server_hlc": hlcs.server_stamp(now_ms(), latest),
         "results": results,
     }
+
+
+def crash_for_test(applied: int):
+    """Kill this worker mid-push when the crash test asks (SYNC_CRASH_AFTER; never set in
+    production), to prove a push is all or nothing."""
+    crash_after = current_app.config.get("SYNC_CRASH_AFTER")
+    if crash_after and applied >= crash_after:
+        db.session.flush()
+        os.kill(os.getpid(), signal.SIGKILL)
 
 
 def apply_one(store, who, raw, now):
