@@ -1,0 +1,82 @@
+"""Reads of grievances for people who work online: scoped, filtered, searched, paged."""
+
+from sqlalchemy import and_, not_, or_, select
+
+from server.audit.services import log_change
+from server.errors import not_found
+from server.extensions import db
+from server.grievances.models import Grievance, GrievanceNote
+from server.records import now_ms
+from server.roster.queries import contains_text, paginate, scope_conditions
+from server.scope import booth_filter
+from server.syncing.wire import to_record
+
+# Statuses in which a grievance no longer waits on anyone, so it cannot be overdue.
+SETTLED_STATUSES = ("resolved", "closed", "withdrawn")
+
+
+def overdue_condition(now):
+    return and_(Grievance.due_at < now, Grievance.status.not_in(SETTLED_STATUSES))
+
+
+def list_grievances(
+    viewer,
+    page=1,
+    per_page=50,
+    booth_id=None,
+    block_id=None,
+    status=None,
+    category=None,
+    overdue=None,
+    q=None,
+) -> dict:
+    """A page of the grievances the viewer may read, newest first, masked for the viewer."""
+    conditions = scope_conditions(viewer, Grievance, booth_id, block_id)
+    if status is not None:
+        conditions.append(Grievance.status == status)
+    if category is not None:
+        conditions.append(Grievance.category == category)
+    if overdue is not None:
+        late = overdue_condition(now_ms())
+        conditions.append(late if overdue else not_(late))
+    if q:
+        conditions.append(
+            or_(
+                contains_text(Grievance.ref_no, q),
+                contains_text(Grievance.description, q),
+                contains_text(Grievance.complainant_name, q),
+            )
+        )
+    # Newest by when it was typed on the phone, as the app shows it.
+    order = (Grievance.reported_at.desc(), Grievance.id.desc())
+    result = paginate(Grievance, conditions, order, page, per_page)
+    result["items"] = [to_record("grievance", g, viewer) for g in result["items"]]
+    return result
+
+
+def open_grievance(actor, grievance_id: str) -> dict:
+    """One grievance with its notes (oldest first); the read is logged, as it names a person.
+
+    A grievance outside the viewer's scope is answered exactly like a missing one (404),
+    so record ids cannot be probed.
+    """
+    viewer = actor.user
+    grievance = db.session.scalar(
+        select(Grievance).where(
+            Grievance.id == grievance_id,
+            Grievance.deleted.is_(False),
+            booth_filter(viewer, Grievance),
+        )
+    )
+    if grievance is None:
+        raise not_found("grievance")
+    notes = db.session.scalars(
+        select(GrievanceNote)
+        .where(GrievanceNote.grievance_id == grievance.id, GrievanceNote.deleted.is_(False))
+        .order_by(GrievanceNote.created_at, GrievanceNote.id)
+    ).all()
+    record = to_record("grievance", grievance, viewer)
+    record["notes"] = [to_record("grievance_note", n, viewer) for n in notes]
+    log_change(actor, "read", "grievance", grievance.id, grievance.version)
+    db.session.commit()
+    return record

@@ -1,0 +1,78 @@
+"""Query arguments and answers of the online grievance API."""
+
+from marshmallow import Schema, fields
+
+from server.roster.schemas import PageArgs, PageEnvelope, search_text
+from sync.fields import GRIEVANCE_CATEGORIES, GRIEVANCE_STATUSES, one_of
+
+
+class GrievanceListArgs(PageArgs):
+    booth_id = fields.Integer(metadata={"description": "A booth inside your scope."})
+    block_id = fields.Integer(metadata={"description": "A block inside (or holding) your scope."})
+    status = fields.String(validate=one_of(GRIEVANCE_STATUSES))
+    category = fields.String(validate=one_of(GRIEVANCE_CATEGORIES))
+    overdue = fields.Boolean(
+        metadata={
+            "description": "true: past due and not resolved, closed or withdrawn; "
+            "false: the others."
+        }
+    )
+    q = search_text()
+
+
+class GrievanceRecord(Schema):
+    """A grievance as server.syncing.wire.to_record gives it to this viewer."""
+
+    id = fields.String(required=True)
+    version = fields.Integer(required=True)
+    created_at = fields.Integer(
+        required=True, metadata={"description": "When it was typed on the phone (Unix ms)."}
+    )
+    received_at = fields.Integer(
+        required=True, metadata={"description": "When the server got it (Unix ms)."}
+    )
+    updated_at = fields.Integer(required=True)
+    created_by = fields.Integer(required=True)
+    deleted = fields.Boolean(required=True)
+    ref_no = fields.String(required=True)
+    booth_id = fields.Integer(required=True)
+    category = fields.String(required=True, validate=one_of(GRIEVANCE_CATEGORIES))
+    description = fields.String(required=True)
+    complainant_name = fields.String()
+    complainant_phone = fields.String(
+        allow_none=True,
+        metadata={
+            "description": "In full for the booth's volunteer and block president, "
+            "else masked (******3210)."
+        },
+    )
+    against = fields.String()
+    status = fields.String(required=True, validate=one_of(GRIEVANCE_STATUSES))
+    due_at = fields.Integer(required=True)
+    status_history = fields.List(
+        fields.Dict(), metadata={"description": "Each change of status, oldest first."}
+    )
+
+
+class GrievanceNoteRecord(Schema):
+    id = fields.String(required=True)
+    version = fields.Integer(required=True)
+    created_at = fields.Integer(required=True)
+    updated_at = fields.Integer(required=True)
+    created_by = fields.Integer(required=True)
+    deleted = fields.Boolean(required=True)
+    grievance_id = fields.String(required=True)
+    booth_id = fields.Integer(required=True)
+    text = fields.String(required=True)
+
+
+class GrievanceDetail(GrievanceRecord):
+    notes = fields.List(
+        fields.Nested(GrievanceNoteRecord),
+        required=True,
+        metadata={"description": "The note thread, oldest first."},
+    )
+
+
+class GrievancePage(PageEnvelope):
+    items = fields.List(fields.Nested(GrievanceRecord), required=True)
