@@ -1,0 +1,196 @@
+/** The phone's own database: names, version and upgrade steps of every IndexedDB store. */
+
+import { openDB, deleteDB } from 'idb';
+
+export const DB_NAME = 'booth-connect';
+export const DB_VERSION = 1;
+
+/** Server records as last pulled, keyed by [entity, id]: `{entity, id, version, record}`. */
+export const RECORDS = 'records';
+/** Mutations not yet acknowledged by the server, keyed by `seq`. */
+export const OUTBOX = 'outbox';
+/** Mutations the server rejected, kept with its reason until fixed or discarded, by `seq`. */
+export const ATTENTION = 'attention';
+/** Conflict records made by the server (values that lost a merge), keyed by id. */
+export const CONFLICTS = 'conflicts';
+/** Single values by name: device id, seq, hlc, cursor, session, last sync. */
+export const META = 'meta';
+
+export const ALL_STORES = [RECORDS, OUTBOX, ATTENTION, CONFLICTS, META];
+
+/**
+ * @typedef {object} Mutation
+ * @property {number} seq
+ * @property {string} entity
+ * @property {'upsert'|'delete'} op
+ * @property {string} id
+ * @property {number|null} base_version
+ * @property {string} hlc
+ * @property {Record<string, any>} [fields]
+ * @property {number} created_at  when it was made on the phone
+ * @property {boolean} [sent]  true once it has gone out in a push (the answer may be lost)
+ * @property {{code: string, message: string, fields?: object}} [error]  why it was rejected
+ */
+
+/**
+ * Each step brings a database from version N-1 to N; never edit a step once released,
+ * add the next one, so a phone that skipped releases upgrades through every step.
+ * @param {import('idb').IDBPDatabase} db
+ * @param {number} oldVersion
+ */
+function upgrade(db, oldVersion) {
+  if (oldVersion < 1) {
+    const records = db.createObjectStore(RECORDS, { keyPath: ['entity', 'id'] });
+    records.createIndex('entity', 'entity');
+    const outbox = db.createObjectStore(OUTBOX, { keyPath: 'seq' });
+    outbox.createIndex('record', ['entity', 'id']);
+    const attention = db.createObjectStore(ATTENTION, { keyPath: 'seq' });
+    attention.createIndex('record', ['entity', 'id']);
+    const conflicts = db.createObjectStore(CONFLICTS, { keyPath: 'id' });
+    conflicts.createIndex('record', ['entity', 'record_id']);
+    db.createObjectStore(META);
+  }
+}
+
+/** @type {Promise<import('idb').IDBPDatabase>|null} */
+let opening = null;
+/** @type {Set<() => void>} */
+const blockingListeners = new Set();
+
+/** Called when a newer release (another tab, or the new service worker) needs to upgrade. */
+export function onBlocking(listener) {
+  blockingListeners.add(listener);
+  return () => blockingListeners.delete(listener);
+}
+
+/** The shared connection, opened (and upgraded) on first use. */
+export function openLocalDb() {
+  if (!opening) {
+    opening = openDB(DB_NAME, DB_VERSION, {
+      upgrade,
+      blocking() {
+        // Let the newer version upgrade: close ours and tell the app to reload.
+        closeLocalDb();
+        blockingListeners.forEach((listener) => listener());
+      },
+      terminated() {
+        opening = null;
+      },
+    });
+    opening.catch(() => {
+      opening = null;
+    });
+  }
+  return opening;
+}
+
+export async function closeLocalDb() {
+  if (opening) {
+    const pending = opening;
+    opening = null;
+    try {
+      (await pending).close();
+    } catch {
+      // It never opened: nothing to close.
+    }
+  }
+}
+
+/** Remove the whole database (a revoked device, or logging out). */
+export async function deleteLocalDb() {
+  await closeLocalDb();
+  await deleteDB(DB_NAME);
+}
+
+/**
+ * Run `steps` in one readwrite transaction that commits all or nothing. A request that
+ * throws synchronously (a bad key) does not abort a transaction by itself, so abort it
+ * here: otherwise half a page would be committed.
+ * @param {import('idb').IDBPDatabase} db
+ * @param {string[]} stores
+ * @param {(tx: import('idb').IDBPTransaction<any, any, 'readwrite'>) => Promise<void>} steps
+ */
+export async function atomically(db, stores, steps) {
+  const tx = db.transaction(stores, 'readwrite');
+  try {
+    await steps(tx);
+  } catch (err) {
+    try {
+      tx.abort();
+    } catch {
+      // Already aborted by the failed request.
+    }
+    await tx.done.catch(() => {});
+    throw err;
+  }
+  await tx.done;
+}
+
+/**
+ * @param {import('idb').IDBPDatabase} db
+ * @param {string} key
+ */
+export function getMeta(db, key) {
+  return db.get(META, key);
+}
+
+/**
+ * @param {import('idb').IDBPDatabase} db
+ * @param {string} key
+ * @param {any} value
+ */
+export async function setMeta(db, key, value) {
+  await db.put(META, value, key);
+  announceChange();
+}
+
+/** Empty every store but keep the device's identity and seq, so numbering never restarts. */
+export async function clearLocalData(db, { keepDevice = false } = {}) {
+  const tx = db.transaction(ALL_STORES, 'readwrite');
+  const kept = keepDevice
+    ? {
+        device_id: await tx.objectStore(META).get('device_id'),
+        seq: await tx.objectStore(META).get('seq'),
+        hlc: await tx.objectStore(META).get('hlc'),
+      }
+    : {};
+  await Promise.all(ALL_STORES.map((name) => tx.objectStore(name).clear()));
+  for (const [key, value] of Object.entries(kept)) {
+    if (value !== undefined) await tx.objectStore(META).put(value, key);
+  }
+  await tx.done;
+  announceChange();
+}
+
+const CHANNEL = 'booth-connect-data';
+/** @type {Set<() => void>} */
+const localListeners = new Set();
+
+/** Tell this page, other tabs and the service worker that local data changed. */
+export function announceChange() {
+  localListeners.forEach((listener) => listener());
+  if (typeof BroadcastChannel !== 'undefined') {
+    const channel = new BroadcastChannel(CHANNEL);
+    channel.postMessage('changed');
+    channel.close();
+  }
+}
+
+/**
+ * Call `listener` whenever local data changes here or in another tab or the worker.
+ * @param {() => void} listener
+ * @returns {() => void} unsubscribe
+ */
+export function onChange(listener) {
+  localListeners.add(listener);
+  /** @type {BroadcastChannel|null} */
+  let channel = null;
+  if (typeof BroadcastChannel !== 'undefined') {
+    channel = new BroadcastChannel(CHANNEL);
+    channel.onmessage = () => listener();
+  }
+  return () => {
+    localListeners.delete(listener);
+    channel?.close();
+  };
+}

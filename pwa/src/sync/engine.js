@@ -1,0 +1,280 @@
+/** The client sync engine: push the outbox, pull what changed, per SYNC-PROTOCOL.md. */
+
+import {
+  ATTENTION,
+  CONFLICTS,
+  META,
+  OUTBOX,
+  RECORDS,
+  announceChange,
+  atomically,
+  clearLocalData,
+} from '../db/index.js';
+import { ApiError } from '../api/client.js';
+import { laterHlc } from './hlc.js';
+import { withLock } from './locks.js';
+import { deviceId, toWire } from './outbox.js';
+
+export const SCHEMA_VERSION = 1;
+/** The server takes at most 500 mutations and 1 MiB a push; stay under both. */
+export const PUSH_MAX_MUTATIONS = 500;
+export const PUSH_MAX_BYTES = 900 * 1024;
+export const PULL_LIMIT = 500;
+
+/** @typedef {import('../db/index.js').Mutation} Mutation */
+/**
+ * @typedef {object} SyncReport
+ * @property {'ok'|'offline'|'login'|'revoked'|'outdated'|'error'} status
+ * @property {number} pushed  mutations the server answered
+ * @property {number} pulled  changes stored from pulls
+ * @property {ApiError} [error]
+ */
+
+/**
+ * Delay before retry number `attempt` (0-based): exponential, capped, with jitter so that
+ * a thousand phones regaining signal together do not all call at once.
+ * @param {number} attempt
+ * @param {() => number} [random]
+ * @param {{base?: number, cap?: number}} [limits]
+ */
+export function backoffDelay(attempt, random = Math.random, { base = 2000, cap = 5 * 60 * 1000 } = {}) {
+  const ceiling = Math.min(cap, base * 2 ** Math.min(attempt, 20));
+  return Math.round(ceiling / 2 + (random() * ceiling) / 2);
+}
+
+/**
+ * Store one server record (or drop it) unless we already hold a newer version.
+ * @param {import('idb').IDBPTransaction<any, any, 'readwrite'>} tx
+ * @param {{entity: string, id: string, version?: number, record?: any, removed?: boolean, deleted?: boolean}} change
+ */
+async function storeChange(tx, change) {
+  const isConflict = change.entity === 'conflict';
+  const store = tx.objectStore(isConflict ? CONFLICTS : RECORDS);
+  const key = isConflict ? change.id : [change.entity, change.id];
+  if (change.removed || change.deleted || change.record?.deleted) {
+    await store.delete(key);
+    return;
+  }
+  const held = await store.get(key);
+  const heldVersion = isConflict ? held?.version : held?.version;
+  if (held && change.version != null && heldVersion != null && heldVersion > change.version) return;
+  if (isConflict) await store.put({ ...change.record, id: change.id, version: change.version });
+  else await store.put({ entity: change.entity, id: change.id, version: change.version, record: change.record });
+}
+
+/**
+ * @param {object} options
+ * @param {import('idb').IDBPDatabase} options.db
+ * @param {import('../api/client.js').Api} options.api
+ * @param {() => number} [options.now]
+ */
+export function createSyncEngine({ db, api, now = Date.now }) {
+  /** Take the next batch and mark it sent, in one transaction with any later edit of it. */
+  async function takeBatch(maxMutations) {
+    const tx = db.transaction(OUTBOX, 'readwrite');
+    const all = /** @type {Mutation[]} */ (await tx.store.getAll());
+    const batch = [];
+    let bytes = 0;
+    for (const m of all) {
+      const size = JSON.stringify(toWire(m)).length;
+      if (batch.length >= maxMutations || (batch.length && bytes + size > PUSH_MAX_BYTES)) break;
+      batch.push(m);
+      bytes += size;
+      if (!m.sent) await tx.store.put({ ...m, sent: true });
+    }
+    await tx.done;
+    return { batch, more: all.length > batch.length };
+  }
+
+  /**
+   * Apply a push answer: acknowledged entries leave the outbox, rejected ones wait for
+   * the person with the server's reason, returned records replace our copies.
+   * @param {Mutation[]} batch
+   * @param {any} answer
+   */
+  async function applyPushAnswer(batch, answer) {
+    const results = new Map((answer.results || []).map((/** @type {any} */ r) => [r.seq, r]));
+    await atomically(db, [OUTBOX, ATTENTION, RECORDS, CONFLICTS, META], async (tx) => {
+      for (const m of batch) {
+        const result = results.get(m.seq);
+        if (result?.status === 'rejected') {
+          const { sent: _sent, ...kept } = m;
+          await tx.objectStore(ATTENTION).put({ ...kept, error: result.error || { code: 'rejected' } });
+        }
+        if (result?.record) {
+          await storeChange(tx, {
+            entity: m.entity,
+            id: result.id || m.id,
+            version: result.version,
+            record: result.record,
+          });
+        }
+      }
+      await clearAcknowledged(tx, answer.last_seq);
+      await observeServerClock(tx, answer.server_hlc);
+    });
+  }
+
+  /**
+   * @param {import('idb').IDBPTransaction<any, any, 'readwrite'>} tx
+   * @param {number|undefined} lastSeq
+   */
+  async function clearAcknowledged(tx, lastSeq) {
+    if (typeof lastSeq !== 'number' || lastSeq < 1) return;
+    await tx.objectStore(OUTBOX).delete(IDBKeyRange.upperBound(lastSeq));
+  }
+
+  /** @param {import('idb').IDBPTransaction<any, any, 'readwrite'>} tx */
+  async function observeServerClock(tx, serverHlc) {
+    if (!serverHlc) return;
+    const meta = tx.objectStore(META);
+    await meta.put(laterHlc(await meta.get('hlc'), serverHlc), 'hlc');
+  }
+
+  /**
+   * The server expects `expected` next but our outbox starts later (its entries below were
+   * lost on the phone): number the outbox again from `expected`, which the server never saw.
+   * @param {number} expected
+   */
+  async function renumber(expected) {
+    await atomically(db, [OUTBOX, META], async (tx) => {
+      const all = /** @type {Mutation[]} */ (await tx.objectStore(OUTBOX).getAll());
+      await tx.objectStore(OUTBOX).clear();
+      let seq = expected;
+      for (const m of all) await tx.objectStore(OUTBOX).put({ ...m, seq: seq++, sent: false });
+      await tx.objectStore(META).put(seq - 1, 'seq');
+    });
+  }
+
+  async function push() {
+    const device = await deviceId(db);
+    let answered = 0;
+    let maxMutations = PUSH_MAX_MUTATIONS;
+    let renumbered = false;
+    for (;;) {
+      const { batch, more } = await takeBatch(maxMutations);
+      if (!batch.length) return answered;
+      let answer;
+      try {
+        answer = await api.post('/api/sync/push', {
+          device_id: device,
+          schema_version: SCHEMA_VERSION,
+          client_time: now(),
+          mutations: batch.map(toWire),
+        });
+      } catch (err) {
+        if (err instanceof ApiError && err.code === 'seq_gap' && !renumbered) {
+          const expected = Number(err.fields?.expected);
+          if (expected > 0 && expected < batch[0].seq) {
+            renumbered = true;
+            await renumber(expected);
+            continue;
+          }
+        }
+        if (err instanceof ApiError && err.code === 'too_large' && maxMutations > 1) {
+          maxMutations = Math.max(1, Math.floor(batch.length / 2));
+          continue;
+        }
+        throw err;
+      }
+      await applyPushAnswer(batch, answer);
+      answered += batch.length;
+      announceChange();
+      if (!more) return answered;
+    }
+  }
+
+  async function pull() {
+    let stored = 0;
+    let resets = 0;
+    for (;;) {
+      const cursor = (await db.get(META, 'cursor')) || '';
+      const page = await api.get(
+        `/api/sync/pull?cursor=${encodeURIComponent(cursor)}&limit=${PULL_LIMIT}`,
+      );
+      if (page.reset) {
+        // Our copies are from another scope or too old: start again, keep the outbox.
+        await atomically(db, [RECORDS, CONFLICTS, META], async (tx) => {
+          await tx.objectStore(RECORDS).clear();
+          await tx.objectStore(CONFLICTS).clear();
+          await tx.objectStore(META).put('', 'cursor');
+        });
+        announceChange();
+        if (++resets > 3) throw new ApiError('reset_loop', 'The server keeps resetting.', 0);
+        continue;
+      }
+      await atomically(db, [RECORDS, CONFLICTS, OUTBOX, META], async (tx) => {
+        for (const change of page.changes || []) await storeChange(tx, change);
+        await tx.objectStore(META).put(page.cursor, 'cursor');
+        await clearAcknowledged(tx, page.last_seq);
+        await observeServerClock(tx, page.server_hlc);
+      });
+      stored += (page.changes || []).length;
+      announceChange();
+      if (!page.has_more) return stored;
+    }
+  }
+
+  /** @returns {Promise<SyncReport>} */
+  async function syncNow() {
+    /** @type {SyncReport} */
+    const report = { status: 'ok', pushed: 0, pulled: 0 };
+    try {
+      report.pushed = await push();
+      report.pulled = await pull();
+      // Changes made while we pulled go out now rather than at the next trigger.
+      report.pushed += await push();
+      await db.put(META, now(), 'last_synced_at');
+      await db.delete(META, 'last_error');
+    } catch (err) {
+      if (!(err instanceof ApiError)) throw err;
+      report.error = err;
+      report.status = statusFor(err);
+      if (report.status === 'revoked') await clearLocalData(db);
+      else await db.put(META, { code: err.code, at: now() }, 'last_error');
+    }
+    announceChange();
+    return report;
+  }
+
+  /** @type {Promise<SyncReport>|null} */
+  let running = null;
+  let again = false;
+
+  /**
+   * Sync once, across tabs and the worker one at a time. A call while this context is
+   * already syncing runs one more round after it, so no change waits for the next trigger.
+   * @returns {Promise<SyncReport>}
+   */
+  function sync() {
+    if (running) {
+      again = true;
+      return running;
+    }
+    running = (async () => {
+      let report;
+      do {
+        again = false;
+        report = await withLock('booth-connect-sync', syncNow);
+      } while (again && report.status === 'ok');
+      return report;
+    })().finally(() => {
+      running = null;
+    });
+    return running;
+  }
+
+  return { sync, push, pull };
+}
+
+/**
+ * @param {ApiError} err
+ * @returns {SyncReport['status']}
+ */
+function statusFor(err) {
+  if (err.code === 'device_revoked') return 'revoked';
+  if (err.code === 'client_outdated') return 'outdated';
+  if (err.status === 401) return 'login';
+  if (err.status === 0 || err.status >= 500 || err.status === 429 || err.status === 408) return 'offline';
+  return 'error';
+}

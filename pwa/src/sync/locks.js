@@ -1,0 +1,24 @@
+/** Locks shared by tabs and the service worker (Web Locks), or within one context without them. */
+
+/** @type {Map<string, Promise<any>>} */
+const chains = new Map();
+
+/**
+ * Run `fn` while holding the lock `name`; callers queue in order.
+ * @template T
+ * @param {string} name
+ * @param {() => Promise<T>} fn
+ * @returns {Promise<T>}
+ */
+export function withLock(name, fn) {
+  const locks = typeof navigator !== 'undefined' ? navigator.locks : undefined;
+  if (locks) return locks.request(name, fn);
+  const before = chains.get(name) || Promise.resolve();
+  const run = before.then(fn, fn);
+  const settled = run.catch(() => {});
+  chains.set(name, settled);
+  settled.then(() => {
+    if (chains.get(name) === settled) chains.delete(name);
+  });
+  return run;
+}

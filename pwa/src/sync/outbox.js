@@ -1,0 +1,118 @@
+/** The outbox: every change made on the phone, numbered and stamped, saved before it is shown. */
+
+import { ATTENTION, META, OUTBOX, RECORDS, announceChange, atomically } from '../db/index.js';
+import { nextHlc } from './hlc.js';
+
+/** @typedef {import('../db/index.js').Mutation} Mutation */
+
+/** A UUID v4, from the platform when it has one. */
+export function newId() {
+  if (typeof crypto !== 'undefined' && crypto.randomUUID) return crypto.randomUUID();
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  bytes[6] = (bytes[6] & 0x0f) | 0x40;
+  bytes[8] = (bytes[8] & 0x3f) | 0x80;
+  const hex = [...bytes].map((b) => b.toString(16).padStart(2, '0')).join('');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+/** The installation's device id, made once and kept. */
+export async function deviceId(db) {
+  const tx = db.transaction(META, 'readwrite');
+  let id = await tx.store.get('device_id');
+  if (!id) {
+    id = newId();
+    await tx.store.put(id, 'device_id');
+  }
+  await tx.done;
+  return id;
+}
+
+/**
+ * Record a change in the outbox, in one transaction with the seq and clock it uses.
+ *
+ * An upsert of a record whose latest outbox entry has not gone out yet is folded into
+ * that entry (same seq), so a form saved five times offline is one mutation; an entry
+ * already sent is never changed, since the server may have applied it.
+ *
+ * @param {import('idb').IDBPDatabase} db
+ * @param {{entity: string, op?: 'upsert'|'delete', id: string, fields?: Record<string, any>,
+ *          baseVersion?: number|null}} change
+ * @param {{now?: () => number}} [options]
+ * @returns {Promise<Mutation>}
+ */
+export async function enqueue(db, change, { now = Date.now } = {}) {
+  const op = change.op || 'upsert';
+  /** @type {Mutation|undefined} */
+  let mutation;
+  // One transaction: a seq is used only if its mutation is stored with it (no gaps).
+  await atomically(db, [OUTBOX, META, RECORDS], async (tx) => {
+    const meta = tx.objectStore(META);
+    const outbox = tx.objectStore(OUTBOX);
+    let device = await meta.get('device_id');
+    if (!device) {
+      device = newId();
+      await meta.put(device, 'device_id');
+    }
+    const hlc = nextHlc(await meta.get('hlc'), now(), device);
+    await meta.put(hlc, 'hlc');
+
+    const pending = await outbox.index('record').getAll([change.entity, change.id]);
+    const last = pending[pending.length - 1];
+    if (op === 'upsert' && last && last.op === 'upsert' && !last.sent) {
+      mutation = { ...last, hlc, fields: { ...last.fields, ...change.fields } };
+    } else {
+      const seq = ((await meta.get('seq')) || 0) + 1;
+      await meta.put(seq, 'seq');
+      const server = await tx.objectStore(RECORDS).get([change.entity, change.id]);
+      const baseVersion =
+        change.baseVersion !== undefined ? change.baseVersion : server ? server.version : null;
+      mutation = {
+        seq,
+        entity: change.entity,
+        op,
+        id: change.id,
+        base_version: baseVersion,
+        hlc,
+        created_at: now(),
+      };
+      if (op === 'upsert') mutation.fields = { ...change.fields };
+    }
+    await outbox.put(mutation);
+  });
+  announceChange();
+  return /** @type {Mutation} */ (mutation);
+}
+
+/** Every waiting mutation, in seq order. */
+export function waiting(db) {
+  return /** @type {Promise<Mutation[]>} */ (db.getAll(OUTBOX));
+}
+
+/** Mutations the server rejected, with its reasons, in seq order. */
+export function needingAttention(db) {
+  return /** @type {Promise<Mutation[]>} */ (db.getAll(ATTENTION));
+}
+
+/** Drop a rejected mutation the person chose not to fix. */
+export async function discardRejected(db, seq) {
+  await db.delete(ATTENTION, seq);
+  announceChange();
+}
+
+/**
+ * The wire form of a mutation: only what the protocol names.
+ * @param {Mutation} m
+ */
+export function toWire(m) {
+  /** @type {Record<string, any>} */
+  const wire = {
+    seq: m.seq,
+    entity: m.entity,
+    op: m.op,
+    id: m.id,
+    base_version: m.base_version,
+    hlc: m.hlc,
+  };
+  if (m.op === 'upsert') wire.fields = m.fields;
+  return wire;
+}

@@ -1,0 +1,128 @@
+/** What the phone shows: server state with its own pending changes laid on top, in order. */
+
+import { ATTENTION, CONFLICTS, OUTBOX, RECORDS } from '../db/index.js';
+
+/** @typedef {import('../db/index.js').Mutation} Mutation */
+/** @typedef {'synced'|'waiting'|'conflict'|'rejected'} SyncState */
+/**
+ * @typedef {object} ShownRecord
+ * @property {Record<string, any>} record  the fields as the phone shows them
+ * @property {SyncState} state
+ * @property {number|null} version  the server version this phone last saw
+ * @property {Mutation[]} pending
+ * @property {Mutation[]} rejected
+ * @property {any[]} conflicts  unresolved conflict records about it
+ */
+
+/**
+ * Lay pending mutations (in seq order) over a server record; a pending delete hides it.
+ * @param {Record<string, any>|undefined|null} server
+ * @param {Mutation[]} pending
+ * @returns {Record<string, any>|null}
+ */
+export function overlay(server, pending) {
+  let shown = server ? { ...server } : null;
+  for (const m of [...pending].sort((a, b) => a.seq - b.seq)) {
+    if (m.op === 'delete') shown = null;
+    else shown = { ...(shown || { id: m.id, created_at: m.created_at }), ...m.fields };
+  }
+  return shown;
+}
+
+/**
+ * @param {Mutation[]} pending
+ * @param {Mutation[]} rejected
+ * @param {any[]} conflicts
+ * @returns {SyncState}
+ */
+export function syncState(pending, rejected, conflicts) {
+  if (rejected.length) return 'rejected';
+  if (conflicts.length) return 'conflict';
+  if (pending.length) return 'waiting';
+  return 'synced';
+}
+
+/**
+ * Every record of an entity as the phone shows it, pending creations included. A rejected
+ * creation is shown (marked rejected) so the person can fix it; a rejected edit is not laid
+ * over the server's state, which it never changed.
+ * @param {import('idb').IDBPDatabase} db
+ * @param {string} entity
+ * @returns {Promise<ShownRecord[]>}
+ */
+export async function listShown(db, entity) {
+  const tx = db.transaction([RECORDS, OUTBOX, ATTENTION, CONFLICTS]);
+  const [server, outbox, attention, conflicts] = await Promise.all([
+    tx.objectStore(RECORDS).index('entity').getAll(entity),
+    tx.objectStore(OUTBOX).getAll(),
+    tx.objectStore(ATTENTION).getAll(),
+    tx.objectStore(CONFLICTS).getAll(),
+  ]);
+  await tx.done;
+  /** @type {Map<string, {server: any, version: number|null, pending: Mutation[], rejected: Mutation[], conflicts: any[]}>} */
+  const byId = new Map();
+  const entry = (/** @type {string} */ id) => {
+    let e = byId.get(id);
+    if (!e) {
+      e = { server: null, version: null, pending: [], rejected: [], conflicts: [] };
+      byId.set(id, e);
+    }
+    return e;
+  };
+  for (const row of server) Object.assign(entry(row.id), { server: row.record, version: row.version });
+  for (const m of outbox) if (m.entity === entity) entry(m.id).pending.push(m);
+  for (const m of attention) if (m.entity === entity) entry(m.id).rejected.push(m);
+  for (const c of conflicts) {
+    if (c.entity === entity && !c.resolved && byId.has(c.record_id)) entry(c.record_id).conflicts.push(c);
+  }
+  /** @type {ShownRecord[]} */
+  const shown = [];
+  for (const e of byId.values()) {
+    let record = overlay(e.server, e.pending);
+    if (!record && !e.server && !e.pending.length && e.rejected.length) {
+      record = overlay(null, e.rejected.filter((m) => m.op === 'upsert'));
+    }
+    if (!record) continue;
+    shown.push({
+      record,
+      state: syncState(e.pending, e.rejected, e.conflicts),
+      version: e.version,
+      pending: e.pending,
+      rejected: e.rejected,
+      conflicts: e.conflicts,
+    });
+  }
+  return shown;
+}
+
+/**
+ * One record as the phone shows it, or null when it is unknown or deleted.
+ * @param {import('idb').IDBPDatabase} db
+ * @param {string} entity
+ * @param {string} id
+ * @returns {Promise<ShownRecord|null>}
+ */
+export async function getShown(db, entity, id) {
+  const tx = db.transaction([RECORDS, OUTBOX, ATTENTION, CONFLICTS]);
+  const [row, pending, rejected, conflicts] = await Promise.all([
+    tx.objectStore(RECORDS).get([entity, id]),
+    tx.objectStore(OUTBOX).index('record').getAll([entity, id]),
+    tx.objectStore(ATTENTION).index('record').getAll([entity, id]),
+    tx.objectStore(CONFLICTS).index('record').getAll([entity, id]),
+  ]);
+  await tx.done;
+  const open = conflicts.filter((c) => !c.resolved);
+  let record = overlay(row?.record, pending);
+  if (!record && !row && !pending.length && rejected.length) {
+    record = overlay(null, rejected.filter((m) => m.op === 'upsert'));
+  }
+  if (!record) return null;
+  return {
+    record,
+    state: syncState(pending, rejected, open),
+    version: row ? row.version : null,
+    pending,
+    rejected,
+    conflicts: open,
+  };
+}
