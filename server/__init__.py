@@ -26,7 +26,7 @@ def create_app(config=None):
     migrate.init_app(app, db, directory=MIGRATIONS)
     jwt.init_app(app)
 
-    from server import auth, cli, errors, models, openapi
+    from server import auth, cli, errors, models, openapi, push
 
     models.register_sqlite_pragmas(app)
     errors.init_app(app)
@@ -40,6 +40,7 @@ def create_app(config=None):
 
     for bp in (accounts_bp, geo_bp, roster_bp, grievances_bp, sync_bp):
         app.register_blueprint(bp)
+    push.init_app(app)
     openapi.init_app(app)
     cli.init_app(app)
     logging.getLogger("server").setLevel(logging.INFO)

@@ -8,6 +8,7 @@ from server.audit.models import AuditEntry
 from server.geo.models import Unit
 from server.grievances.models import Grievance, GrievanceNote, GrievanceSerial
 from server.meetings.models import Meeting, Rsvp
+from server.push.models import PushDelivery, PushEvent, PushSubscription
 from server.roster.models import Member
 from server.syncing.models import AppliedMutation, Conflict, RecordChange, SyncCounter
 
@@ -22,6 +23,9 @@ __all__ = [
     "LoginAttempt",
     "Meeting",
     "Member",
+    "PushDelivery",
+    "PushEvent",
+    "PushSubscription",
     "RecordChange",
     "RefreshToken",
     "Rsvp",

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-23 21:29:58.746538
+Create Date: 2026-11-23 21:33:04.096155
 
 """
 
@@ -68,7 +68,7 @@ def upgrade():
         "units",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("type", sa.String(length=16), nullable=False),
-        sa.Column("code", sa.String(length=32), nullable=False),
+        sa.Column("code", sa.String(length=64), nullable=False),
         sa.Column("name_en", sa.String(length=200), nullable=False),
         sa.Column("name_hi", sa.String(length=200), nullable=False),
         sa.Column("parent_id", sa.Integer(), nullable=True),
@@ -397,6 +397,61 @@ def upgrade():
         )
 
     op.create_table(
+        "push_events",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("key", sa.String(length=120), nullable=False),
+        sa.Column("meeting_id", sa.String(length=36), nullable=False),
+        sa.Column("kind", sa.String(length=16), nullable=False),
+        sa.Column("snapshot", sa.JSON(), nullable=False),
+        sa.Column("actor_id", sa.Integer(), nullable=True),
+        sa.Column("skipped", sa.Boolean(), nullable=False),
+        sa.Column("recipients", sa.Integer(), nullable=False),
+        sa.Column("created_at", sa.BigInteger(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["actor_id"], ["users.id"], name=op.f("fk_push_events_actor_id_users")
+        ),
+        sa.ForeignKeyConstraint(
+            ["meeting_id"],
+            ["meetings.id"],
+            name=op.f("fk_push_events_meeting_id_meetings"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_push_events")),
+        sa.UniqueConstraint("key", name=op.f("uq_push_events_key")),
+    )
+    with op.batch_alter_table("push_events", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_push_events_meeting_id"), ["meeting_id"], unique=False)
+
+    op.create_table(
+        "push_subscriptions",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("device_id", sa.String(length=36), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("endpoint", sa.String(length=1024), nullable=False),
+        sa.Column("p256dh", sa.String(length=100), nullable=False),
+        sa.Column("auth", sa.String(length=40), nullable=False),
+        sa.Column("expires_at", sa.BigInteger(), nullable=True),
+        sa.Column("created_at", sa.BigInteger(), nullable=False),
+        sa.Column("updated_at", sa.BigInteger(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["device_id"],
+            ["devices.id"],
+            name=op.f("fk_push_subscriptions_device_id_devices"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["users.id"], name=op.f("fk_push_subscriptions_user_id_users")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_push_subscriptions")),
+        sa.UniqueConstraint("device_id", name=op.f("uq_push_subscriptions_device_id")),
+        sa.UniqueConstraint("endpoint", name=op.f("uq_push_subscriptions_endpoint")),
+    )
+    with op.batch_alter_table("push_subscriptions", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_push_subscriptions_user_id"), ["user_id"], unique=False
+        )
+
+    op.create_table(
         "refresh_tokens",
         sa.Column("jti", sa.String(length=36), nullable=False),
         sa.Column("device_id", sa.String(length=36), nullable=False),
@@ -439,11 +494,52 @@ def upgrade():
     with op.batch_alter_table("rsvps", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_rsvps_meeting_id"), ["meeting_id"], unique=False)
 
+    op.create_table(
+        "push_deliveries",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("event_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column(
+            "subscription_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column("status", sa.String(length=8), nullable=False),
+        sa.Column("attempts", sa.SmallInteger(), nullable=False),
+        sa.Column("next_attempt_at", sa.BigInteger(), nullable=False),
+        sa.Column("claim_token", sa.String(length=32), nullable=True),
+        sa.Column("lease_until", sa.BigInteger(), nullable=True),
+        sa.Column("sent_at", sa.BigInteger(), nullable=True),
+        sa.Column("last_status", sa.SmallInteger(), nullable=True),
+        sa.Column("last_error", sa.String(length=200), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["event_id"],
+            ["push_events.id"],
+            name=op.f("fk_push_deliveries_event_id_push_events"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["subscription_id"],
+            ["push_subscriptions.id"],
+            name=op.f("fk_push_deliveries_subscription_id_push_subscriptions"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_push_deliveries")),
+        sa.UniqueConstraint("event_id", "subscription_id", name="uq_push_deliveries_event_sub"),
+    )
+    with op.batch_alter_table("push_deliveries", schema=None) as batch_op:
+        batch_op.create_index("ix_push_deliveries_due", ["status", "next_attempt_at"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_push_deliveries_subscription_id"), ["subscription_id"], unique=False
+        )
+
     # ### end Alembic commands ###
 
 
 def downgrade():
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table("push_deliveries", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_push_deliveries_subscription_id"))
+        batch_op.drop_index("ix_push_deliveries_due")
+
+    op.drop_table("push_deliveries")
     with op.batch_alter_table("rsvps", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_rsvps_meeting_id"))
 
@@ -452,6 +548,14 @@ def downgrade():
         batch_op.drop_index(batch_op.f("ix_refresh_tokens_device_id"))
 
     op.drop_table("refresh_tokens")
+    with op.batch_alter_table("push_subscriptions", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_push_subscriptions_user_id"))
+
+    op.drop_table("push_subscriptions")
+    with op.batch_alter_table("push_events", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_push_events_meeting_id"))
+
+    op.drop_table("push_events")
     with op.batch_alter_table("grievance_notes", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_grievance_notes_grievance_id"))
         batch_op.drop_index(batch_op.f("ix_grievance_notes_district_id"))

@@ -1,0 +1,126 @@
+"""Who a meeting is for, and the other way round: whose meetings reach a person.
+
+A meeting names a unit and the roles inside it. A person is inside the unit when their
+own scope unit (a booth for a volunteer, a block or district for its president, the
+state for state-wide roles) lies within it in the administrative tree
+state > district > block > panchayat > booth. Lok Sabha and assembly seats cut across
+that tree: a seat's meeting reaches the volunteers of the booths in the seat and the
+block and district presidents whose block or district holds such a booth.
+
+`recipients` (SQL, for the fan-out) and `units_reaching` (ids, for the sync pull) must
+agree; tests/server/meetings/test_audience.py checks every user against every unit.
+"""
+
+from sqlalchemy import Select, and_, false, or_, select, true
+from sqlalchemy.orm import aliased
+
+from server.accounts.models import BLOCK_PRESIDENT, DISTRICT_PRESIDENT, VOLUNTEER, User
+from server.extensions import db
+from server.geo.models import (
+    ASSEMBLY,
+    BLOCK,
+    BOOTH,
+    DISTRICT,
+    LOK_SABHA,
+    PANCHAYAT,
+    STATE,
+    Unit,
+)
+
+# The column of a booth that names the admin unit each seat-crossing role is scoped to.
+_SEAT_ROLE_COLUMN = {
+    VOLUNTEER: Unit.id,
+    BLOCK_PRESIDENT: Unit.block_id,
+    DISTRICT_PRESIDENT: Unit.district_id,
+}
+
+
+def _admin_condition(unit: Unit, person_unit):
+    """SQL: the person's scope unit lies within the admin unit `unit`."""
+    if unit.type == STATE:
+        return true()
+    if unit.type == DISTRICT:
+        return or_(person_unit.id == unit.id, person_unit.district_id == unit.id)
+    if unit.type == BLOCK:
+        return or_(person_unit.id == unit.id, person_unit.block_id == unit.id)
+    if unit.type == PANCHAYAT:
+        return or_(
+            person_unit.id == unit.id,
+            and_(person_unit.type == BOOTH, person_unit.parent_id == unit.id),
+        )
+    if unit.type == BOOTH:
+        return person_unit.id == unit.id
+    return false()
+
+
+def _seat_booths(unit: Unit):
+    """SQL: the booths in an assembly seat, or in any assembly seat of a Lok Sabha seat."""
+    booth = aliased(Unit)
+    if unit.type == ASSEMBLY:
+        seats = [unit.id]
+    else:
+        seats = select(Unit.id).where(Unit.type == ASSEMBLY, Unit.parent_id == unit.id)
+    return booth, select(booth).where(booth.type == BOOTH, booth.assembly_id.in_(seats))
+
+
+def _seat_condition(unit: Unit, roles):
+    """SQL on User: a seat-crossing role whose scope unit holds a booth of the seat."""
+    clauses = []
+    for role in roles:
+        if role not in _SEAT_ROLE_COLUMN:
+            continue
+        booth, booths = _seat_booths(unit)
+        column = getattr(booth, _SEAT_ROLE_COLUMN[role].key)
+        clauses.append(and_(User.role == role, User.unit_id.in_(booths.with_only_columns(column))))
+    return or_(false(), *clauses)
+
+
+def recipients(meeting) -> Select:
+    """SQL selecting the active users a meeting is for (use `.with_only_columns(User.id)`
+    for a subquery of ids)."""
+    unit = db.session.get(Unit, meeting.unit_id)
+    roles = list(meeting.audience_roles or ())
+    query = select(User).where(User.active.is_(True), User.role.in_(roles))
+    if unit is None or not roles:
+        return query.where(false())
+    if unit.type in (ASSEMBLY, LOK_SABHA):
+        return query.where(_seat_condition(unit, roles))
+    person_unit = aliased(Unit)
+    return query.join(person_unit, person_unit.id == User.unit_id).where(
+        _admin_condition(unit, person_unit)
+    )
+
+
+def _admin_ancestors(unit: Unit) -> list[int]:
+    ids = []
+    current = unit
+    while current is not None:
+        ids.append(current.id)
+        current = db.session.get(Unit, current.parent_id) if current.parent_id else None
+    return ids
+
+
+def units_reaching(user) -> list[int]:
+    """Ids of the units whose meetings can reach `user` (given a role in their audience):
+    the person's own unit, its admin ancestors, and the seats that overlap it."""
+    unit = db.session.get(Unit, user.unit_id)
+    if unit is None:
+        return []
+    ids = _admin_ancestors(unit)
+    column = _SEAT_ROLE_COLUMN.get(user.role)
+    if column is None or unit.type == STATE:
+        return sorted(set(ids))
+    booth = aliased(Unit)
+    seats = select(booth.assembly_id).where(
+        booth.type == BOOTH,
+        booth.assembly_id.is_not(None),
+        getattr(booth, column.key) == unit.id,
+    )
+    seat_rows = db.session.execute(
+        select(Unit.id, Unit.parent_id).where(Unit.type == ASSEMBLY, Unit.id.in_(seats))
+    ).all()
+    for seat_id, lok_sabha_id in seat_rows:
+        ids.append(seat_id)
+        if lok_sabha_id is not None:
+            ids.append(lok_sabha_id)
+    return sorted(set(ids))
