@@ -89,7 +89,8 @@ def push_changes(actor, body: dict) -> dict:
             continue
         result, stamp = apply_one(store, who, raw, now)
         results.append(result)
-        latest = max(latest or stamp, stamp)
+        if stamp and (latest is None or stamp > latest):
+            latest = stamp
         db.session.add(
             AppliedMutation(
                 device_id=device.id,

@@ -15,8 +15,11 @@ class Phone:
     def __init__(self, client, make, user, clock_offset_ms=0):
         self.client = client
         self.user = user
-        self.device = make.device(user)
-        self.headers = make.headers(user, self.device)
+        device = make.device(user)
+        self.headers = make.headers(user, device)
+        # Plain values: the phone is used from threads with no app context.
+        self.device_id = device.id
+        self.user_id = user.id
         self.seq = 0
         self.offset = clock_offset_ms
         self._counter = itertools.count()
@@ -24,20 +27,32 @@ class Phone:
         self.seen = {}  # (entity, id) -> change
 
     def hlc(self, offset_ms=0):
-        return format_hlc(now_ms() + self.offset + offset_ms, next(self._counter) % 0xFFFF,
-                          self.device.id)
+        return format_hlc(
+            now_ms() + self.offset + offset_ms, next(self._counter) % 0xFFFF, self.device_id
+        )
 
     def mutation(self, entity, record_id, fields=None, base=None, op="upsert", hlc=None):
         self.seq += 1
-        m = {"seq": self.seq, "entity": entity, "op": op, "id": record_id,
-             "base_version": base, "hlc": hlc or self.hlc()}
+        m = {
+            "seq": self.seq,
+            "entity": entity,
+            "op": op,
+            "id": record_id,
+            "base_version": base,
+            "hlc": hlc or self.hlc(),
+        }
         if fields is not None:
             m["fields"] = fields
         return m
 
     def push_raw(self, mutations, **extra):
-        body = {"device_id": self.device.id, "schema_version": 1, "client_time": now_ms(),
-                "mutations": mutations, **extra}
+        body = {
+            "device_id": self.device_id,
+            "schema_version": 1,
+            "client_time": now_ms(),
+            "mutations": mutations,
+            **extra,
+        }
         return self.client.post("/api/sync/push", json=body, headers=self.headers)
 
     def push(self, *mutations):
@@ -53,9 +68,11 @@ class Phone:
         """Pull every page; remember the latest state of each record."""
         pages = 0
         while True:
-            response = self.client.get("/api/sync/pull", query_string={"cursor": self.cursor,
-                                                                       "limit": limit},
-                                       headers=self.headers)
+            response = self.client.get(
+                "/api/sync/pull",
+                query_string={"cursor": self.cursor, "limit": limit},
+                headers=self.headers,
+            )
             assert response.status_code == 200, response.json
             answer = response.json
             pages += 1
@@ -77,5 +94,13 @@ class Phone:
 
 
 def member_fields(booth, name="राम कुमार", **kw):
-    return {"booth_id": booth.id, "name": name, "age": 24, "gender": "male",
-            "phone": "9876543210", "consent": True, **kw}
+    """Fields of a new member of `booth` (a Unit, or its id when used from a thread)."""
+    return {
+        "booth_id": booth if isinstance(booth, int) else booth.id,
+        "name": name,
+        "age": 24,
+        "gender": "male",
+        "phone": "9876543210",
+        "consent": True,
+        **kw,
+    }
