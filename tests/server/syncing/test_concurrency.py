@@ -53,7 +53,7 @@ def test_two_phones_adding_the_20th_and_21st_member_at_once_never_exceed_20(app,
         barrier = threading.Barrier(2)
         results = []
 
-        def add(phone):
+        def add(phone, barrier=barrier, results=results):
             m = phone.mutation("member", new_id(), member_fields(booth))
             barrier.wait()
             results.append(phone.push(m)["results"][0]["record"]["status"])
