@@ -1,6 +1,6 @@
 """Scope: which units a person's role reaches, as Python tests and as SQL filters."""
 
-from sqlalchemy import false, true
+from sqlalchemy import and_, false, true
 
 from server.accounts.models import (
     ADMIN,
@@ -11,6 +11,7 @@ from server.accounts.models import (
     User,
 )
 from server.geo.models import BLOCK, BOOTH, DISTRICT, STATE, Unit
+from sync.engine import SENSITIVE_CATEGORIES
 
 # Roles that approve or reject roster entries inside their scope (rule 3).
 REVIEWER_ROLES = (BLOCK_PRESIDENT, DISTRICT_PRESIDENT, CONNECT_CENTRE, ADMIN)
@@ -47,6 +48,19 @@ def booth_filter(user: User, model):
     if unit.type == BOOTH:
         return model.booth_id == unit.id
     return false()
+
+
+def grievance_filter(user: User, model):
+    """Booth scope, less complaints about office-bearers for leaders who may be named in
+    them: those go to the Connect Centre only (the booth's volunteers still see their own)."""
+    hidden = [
+        category
+        for category, roles in SENSITIVE_CATEGORIES.items()
+        if user.role != VOLUNTEER and user.role not in roles
+    ]
+    if not hidden:
+        return booth_filter(user, model)
+    return and_(booth_filter(user, model), model.category.notin_(hidden))
 
 
 def sees_full_personal_data(user: User) -> bool:

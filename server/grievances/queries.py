@@ -8,7 +8,7 @@ from server.extensions import db
 from server.grievances.models import Grievance, GrievanceNote
 from server.records import now_ms
 from server.roster.queries import contains_text, paginate, scope_conditions
-from server.scope import booth_filter
+from server.scope import grievance_filter
 from server.syncing.wire import to_record
 
 # Statuses in which a grievance no longer waits on anyone, so it cannot be overdue.
@@ -32,6 +32,7 @@ def list_grievances(
 ) -> dict:
     """A page of the grievances the viewer may read, newest first, masked for the viewer."""
     conditions = scope_conditions(viewer, Grievance, booth_id, block_id)
+    conditions.append(grievance_filter(viewer, Grievance))
     if status is not None:
         conditions.append(Grievance.status == status)
     if category is not None:
@@ -65,7 +66,7 @@ def open_grievance(actor, grievance_id: str) -> dict:
         select(Grievance).where(
             Grievance.id == grievance_id,
             Grievance.deleted.is_(False),
-            booth_filter(viewer, Grievance),
+            grievance_filter(viewer, Grievance),
         )
     )
     if grievance is None:

@@ -271,3 +271,20 @@ def test_openapi_describes_arguments_and_answers(client):
     detail = spec["components"]["schemas"][name]["properties"]
     wire = set(WIRE_FIELDS["grievance"]) | {"created_at", "received_at"}
     assert set(detail) == wire | {"notes"}
+
+
+def test_a_complaint_about_an_office_bearer_is_hidden_from_block_and_district_leaders(client, make):
+    g = make.geo()
+    volunteer = make.user("volunteer", g.b1)
+    grievance = add_grievance(g.b1, volunteer, "अध्यक्ष", category="party_conduct")
+    for role, unit, seen in (
+        ("volunteer", g.b1, True),
+        ("block_president", g.k1, False),
+        ("district_president", g.d1, False),
+        ("connect_centre", g.state, True),
+    ):
+        headers = make.headers(make.user(role, unit))
+        listed = client.get("/api/grievances", headers=headers).json["items"]
+        assert ([i["id"] for i in listed] == [grievance.id]) is seen, role
+        one = client.get(f"/api/grievances/{grievance.id}", headers=headers)
+        assert one.status_code == (200 if seen else 404), role
