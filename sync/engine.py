@@ -279,7 +279,7 @@ def check_epic(store, epic, member_id):
     holder = store.epic_holder(epic, member_id)
     if holder is not None:
         message = f"This voter ID is already on the roster of booth {holder.code}."
-        raise Rejection("epic_taken", message, {"epic": [message], "booth_id": holder.id})
+        raise Rejection("epic_taken", message, {"epic": [message]})
 
 
 def promote_waitlisted(store, booth_id, actor, hlc, place):
@@ -309,7 +309,8 @@ def member_place(store, actor, record):
 
 def create_member(store, actor, m, now, restoring: Record | None = None):
     values = validated("member", m, creating=restoring is None)
-    if restoring is None and values.get("consent") is not True:
+    consent = values.get("consent", restoring.values.get("consent") if restoring else None)
+    if consent is not True:
         raise Rejection(
             "consent_required",
             "The member's consent is needed to add them.",
@@ -604,13 +605,15 @@ def update_grievance(store, actor, m, record, now):
     current = record.values["status"]
     wanted = incoming.pop("status", current)
     incoming.pop("created_at", None)  # when it was typed never changes
+    # Fields sent with the value they already have are not an edit (rule 8 is about edits).
+    incoming = {k: v for k, v in incoming.items() if record.values.get(k) != v}
     changes = {}
     if incoming:
         if record.created_by != actor.user_id:
             raise Rejection("not_allowed", "Only the person who reported it edits a grievance.")
         if current != "new":
             message = f"The grievance is {current}: only notes can be added now."
-            raise Rejection("grievance_locked", message, {"status": [message], "current": current})
+            raise Rejection("grievance_locked", message, {"status": [message]})
         if "booth_id" in incoming:
             booth_for(store, actor, incoming["booth_id"])
     result = merge(record, incoming, m.base_version, m.hlc)
@@ -619,9 +622,7 @@ def update_grievance(store, actor, m, record, now):
         role_needed = GRIEVANCE_TRANSITIONS.get((current, wanted))
         if role_needed is None or not may_move(actor, record, place, role_needed):
             message = f"The grievance is {current}; it cannot be moved to {wanted} by you."
-            raise Rejection(
-                "transition_not_allowed", message, {"status": [message], "current": current}
-            )
+            raise Rejection("transition_not_allowed", message, {"status": [message]})
         changes["status"] = wanted
         changes["status_history"] = [
             *record.values.get("status_history", []),
