@@ -3,6 +3,9 @@
 import click
 from flask_migrate import upgrade
 
+from server.demo import seed_demo
+from server.geo.commands import import_booths_command
+
 
 @click.command("init-db")
 def init_db():
@@ -13,3 +16,5 @@ def init_db():
 
 def init_app(app):
     app.cli.add_command(init_db)
+    app.cli.add_command(import_booths_command)
+    app.cli.add_command(seed_demo)

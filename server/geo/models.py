@@ -26,7 +26,9 @@ class Unit(db.Model):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     type: Mapped[str] = mapped_column(String(16), nullable=False, index=True)
-    code: Mapped[str] = mapped_column(String(32), nullable=False)
+    # Natural key within a type, e.g. RAN, AC-65, RAN-KANKE, AC-65-1; a panchayat's code
+    # carries its district and block names, hence the room.
+    code: Mapped[str] = mapped_column(String(64), nullable=False)
     name_en: Mapped[str] = mapped_column(String(200), nullable=False)
     name_hi: Mapped[str] = mapped_column(String(200), nullable=False)
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), index=True)

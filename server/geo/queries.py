@@ -1,0 +1,191 @@
+"""The unit tree with counts of booths, roster members and grievances, for online roles.
+
+Counts come from three grouped queries per answer (booths, members by status,
+grievances open/total), grouped by the lowest unit shown and added up the tree in
+Python, so a whole-state tree costs the same handful of queries as a block's.
+"""
+
+from sqlalchemy import and_, case, false, func, select, true
+from sqlalchemy.orm import aliased
+
+from server.accounts.models import User
+from server.errors import forbidden, not_found
+from server.extensions import db
+from server.geo.models import ASSEMBLY, BLOCK, BOOTH, DISTRICT, LOK_SABHA, PANCHAYAT, STATE, Unit
+from server.grievances.models import Grievance
+from server.roster.models import Member
+from server.scope import unit_within
+from sync.fields import GRIEVANCE_STATUSES, MEMBER_STATUSES
+
+# A grievance is open until it is resolved, closed or withdrawn (a reopened one is open).
+OPEN_GRIEVANCE_STATUSES = tuple(
+    s for s in GRIEVANCE_STATUSES if s not in ("resolved", "closed", "withdrawn")
+)
+
+# The levels the tree shows below a scope unit: down to blocks, and to booths for a block.
+TREE_LEVELS = {
+    STATE: (DISTRICT, BLOCK),
+    DISTRICT: (BLOCK,),
+    BLOCK: (PANCHAYAT, BOOTH),
+    PANCHAYAT: (BOOTH,),
+    BOOTH: (),
+}
+# The column of a booth that names its unit at each level.
+BOOTH_KEY = {
+    DISTRICT: Unit.district_id,
+    BLOCK: Unit.block_id,
+    PANCHAYAT: Unit.parent_id,
+    BOOTH: Unit.id,
+    ASSEMBLY: Unit.assembly_id,
+}
+# The children a unit's page lists, by the type of the unit.
+CHILD_TYPE = {
+    STATE: DISTRICT,
+    DISTRICT: BLOCK,
+    BLOCK: PANCHAYAT,
+    PANCHAYAT: BOOTH,
+    LOK_SABHA: ASSEMBLY,
+}
+
+
+def _below(unit: Unit):
+    """A SQL condition on Unit: the units under `unit` (booths included)."""
+    if unit.type == STATE:
+        return true()
+    if unit.type == DISTRICT:
+        return Unit.district_id == unit.id
+    if unit.type == BLOCK:
+        return Unit.block_id == unit.id
+    if unit.type == PANCHAYAT:
+        return Unit.parent_id == unit.id
+    if unit.type == BOOTH:
+        return Unit.id == unit.id
+    if unit.type == ASSEMBLY:
+        return Unit.assembly_id == unit.id
+    if unit.type == LOK_SABHA:
+        seat = aliased(Unit)
+        return Unit.assembly_id.in_(select(seat.id).where(seat.parent_id == unit.id))
+    return false()
+
+
+def _empty_counts():
+    return {
+        "booths": 0,
+        "members": dict.fromkeys(MEMBER_STATUSES, 0),
+        "grievances": {"open": 0, "total": 0},
+    }
+
+
+def _add(counts, more):
+    counts["booths"] += more["booths"]
+    for status, n in more["members"].items():
+        counts["members"][status] += n
+    for key, n in more["grievances"].items():
+        counts["grievances"][key] += n
+
+
+def booth_counts(key, booths) -> dict:
+    """Counts grouped by `key` (a column of the booth Unit) over booths matching `booths`.
+
+    Soft-deleted members and grievances are left out. Three queries, whatever the size.
+    """
+    counts = {}
+
+    def at(value):
+        return counts.setdefault(value, _empty_counts())
+
+    is_booth = and_(Unit.type == BOOTH, booths)
+    query = select(key, func.count()).where(is_booth).group_by(key)
+    for value, n in db.session.execute(query):
+        at(value)["booths"] = n
+    query = (
+        select(key, Member.status, func.count())
+        .join(Unit, Unit.id == Member.booth_id)
+        .where(is_booth, Member.deleted == false())
+        .group_by(key, Member.status)
+    )
+    for value, status, n in db.session.execute(query):
+        at(value)["members"][status] = n
+    is_open = case((Grievance.status.in_(OPEN_GRIEVANCE_STATUSES), 1), else_=0)
+    query = (
+        select(key, func.count(), func.sum(is_open))
+        .join(Unit, Unit.id == Grievance.booth_id)
+        .where(is_booth, Grievance.deleted == false())
+        .group_by(key)
+    )
+    for value, total, n_open in db.session.execute(query):
+        at(value)["grievances"] = {"open": int(n_open or 0), "total": total}
+    return counts
+
+
+def _node(unit: Unit, with_children=True) -> dict:
+    node = {
+        "id": unit.id,
+        "type": unit.type,
+        "code": unit.code,
+        "name_en": unit.name_en,
+        "name_hi": unit.name_hi,
+        "number": unit.number,
+        "reserved": unit.reserved,
+        "parent_id": unit.parent_id,
+        "counts": _empty_counts(),
+    }
+    if with_children:
+        node["children"] = []
+    return node
+
+
+def _ordered(query):
+    return query.order_by(Unit.number, Unit.name_en, Unit.id)
+
+
+def unit_tree(user: User) -> dict:
+    """The user's scope unit with the units below it and their counts."""
+    root = user.unit
+    levels = TREE_LEVELS.get(root.type, ())
+    nodes = {root.id: _node(root)}
+    parent_of = {}
+    if levels:
+        units = db.session.scalars(
+            _ordered(select(Unit).where(Unit.type.in_(levels), _below(root)))
+        )
+        # Parents before children, whatever order the database gave within a level.
+        for unit in sorted(units, key=lambda u: levels.index(u.type)):
+            parent = nodes.get(unit.parent_id)
+            if parent is None:
+                continue
+            nodes[unit.id] = _node(unit)
+            parent_of[unit.id] = unit.parent_id
+            parent["children"].append(nodes[unit.id])
+    lowest = levels[-1] if levels else root.type
+    for unit_id, counts in booth_counts(BOOTH_KEY[lowest], _below(root)).items():
+        while unit_id in nodes:
+            _add(nodes[unit_id]["counts"], counts)
+            unit_id = parent_of.get(unit_id)
+    return nodes[root.id]
+
+
+def unit_with_children(user: User, unit_id: int) -> dict:
+    """One unit inside the user's scope, with its direct children and their counts."""
+    unit = db.session.get(Unit, unit_id)
+    if unit is None:
+        raise not_found("unit")
+    if not unit_within(user.unit, unit):
+        raise forbidden("This unit is outside your area.")
+    node = _node(unit)
+    child_type = CHILD_TYPE.get(unit.type)
+    children = {}
+    if child_type:
+        query = select(Unit).where(Unit.parent_id == unit.id, Unit.type == child_type)
+        for child in db.session.scalars(_ordered(query)):
+            children[child.id] = _node(child, with_children=False)
+            node["children"].append(children[child.id])
+    # With no children (a booth, an assembly seat) any grouping adds up to the unit itself.
+    key = BOOTH_KEY[child_type] if child_type else Unit.id
+    # A seat can cross district lines: count only the booths the user may see.
+    booths = and_(_below(unit), _below(user.unit))
+    for child_id, counts in booth_counts(key, booths).items():
+        _add(node["counts"], counts)
+        if child_id in children:
+            _add(children[child_id]["counts"], counts)
+    return node

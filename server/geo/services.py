@@ -1,0 +1,494 @@
+"""Loading the geography: Jharkhand's reference lists, and real booth lists from CSV files.
+
+Every unit is upserted on its natural key (type, code), so loading the same data again
+writes nothing, and a changed name updates the unit in place. The codes are:
+state `JH`, district `RAN`, Lok Sabha `LS-8`, assembly `AC-65`, block `RAN-KANKE`,
+panchayat `RAN-KANKE-PITHORIA`, booth `AC-65-1` (booth 1 of assembly seat 65).
+"""
+
+import csv
+import functools
+import logging
+import re
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from server.audit.services import log_change
+from server.extensions import db
+from server.geo.models import ASSEMBLY, BLOCK, BOOTH, DISTRICT, LOK_SABHA, PANCHAYAT, STATE, Unit
+from server.grievances.models import Grievance
+from server.roster.models import Member
+from sync.fields import nfc
+
+log = logging.getLogger(__name__)
+
+DATA_DIR = Path(__file__).parent / "data"
+STATE_CODE, STATE_NAME_EN, STATE_NAME_HI = "JH", "Jharkhand", "झारखंड"
+RESERVATIONS = ("", "SC", "ST")
+
+BOOTH_COLUMNS = (
+    "district_code",
+    "block_name_en",
+    "block_name_hi",
+    "panchayat_name_en",
+    "panchayat_name_hi",
+    "ac_number",
+    "booth_number",
+    "booth_name_en",
+    "booth_name_hi",
+)
+NAME_COLUMNS = tuple(c for c in BOOTH_COLUMNS if "_name_" in c)
+MAX_NAME = 200
+MAX_CODE = 64
+MAX_BOOTH_NUMBER = 9999
+# Booths are flushed in batches so the progress bar moves and memory stays flat.
+BATCH = 1000
+
+
+def slug(name: str) -> str:
+    """The code form of an English name: `Jamshedpur East` -> `JAMSHEDPUR-EAST`."""
+    return re.sub(r"[^A-Z0-9]+", "-", name.upper()).strip("-")
+
+
+def lok_sabha_code(number: int) -> str:
+    return f"LS-{number}"
+
+
+def assembly_code(number: int) -> str:
+    return f"AC-{number}"
+
+
+def block_code(district_code: str, name_en: str) -> str:
+    return f"{district_code}-{slug(name_en)}"
+
+
+def panchayat_code(block: str, name_en: str) -> str:
+    return f"{block}-{slug(name_en)}"
+
+
+def booth_code(ac_number: int, booth_number: int) -> str:
+    return f"AC-{ac_number}-{booth_number}"
+
+
+# --- reference data ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Reference:
+    """The reference lists as read from server/geo/data/."""
+
+    districts: tuple
+    lok_sabha: tuple
+    assemblies: tuple
+    district_codes: frozenset
+    # Assembly seat number -> codes of the districts it lies in. A few seats cross a
+    # district line (the `also_in` column), and their booths are filed under either.
+    assembly_districts: dict
+
+
+def _read_csv(name):
+    with open(DATA_DIR / name, encoding="utf-8-sig", newline="") as f:
+        return tuple({k: nfc(v or "") for k, v in row.items()} for row in csv.DictReader(f))
+
+
+@functools.cache
+def reference() -> Reference:
+    districts = _read_csv("districts.csv")
+    assemblies = _read_csv("assemblies.csv")
+    return Reference(
+        districts=districts,
+        district_codes=frozenset(d["code"] for d in districts),
+        lok_sabha=_read_csv("lok_sabha.csv"),
+        assemblies=assemblies,
+        assembly_districts={
+            int(a["number"]): frozenset([a["district_code"], *a["also_in"].split()])
+            for a in assemblies
+        },
+    )
+
+
+class UnitStore:
+    """The stored units of some types, read once, and upserts that audit what they change."""
+
+    def __init__(self, types):
+        query = select(Unit).where(Unit.type.in_(types))
+        self.units = {(u.type, u.code): u for u in db.session.scalars(query)}
+        self.changes = Counter()
+        self._unlogged = []
+
+    def get(self, type, code) -> Unit | None:
+        return self.units.get((type, code))
+
+    def upsert(self, type, code, **values) -> Unit:
+        """Create the unit or bring its columns to `values`; every column is given, so the
+        denormalised district/block/assembly ids are corrected too."""
+        unit = self.units.get((type, code))
+        if unit is None:
+            unit = Unit(type=type, code=code, **values)
+            db.session.add(unit)
+            self.units[(type, code)] = unit
+            self._unlogged.append(("create", unit, ["code", "type", *values]))
+            self.changes[type, "created"] += 1
+            return unit
+        changed = [name for name, value in values.items() if getattr(unit, name) != value]
+        if changed:
+            for name in changed:
+                setattr(unit, name, values[name])
+            self._unlogged.append(("update", unit, changed))
+            self.changes[type, "updated"] += 1
+        return unit
+
+    def flush(self):
+        """Give new units their ids (children need them) and audit the changes so far."""
+        if not self._unlogged:
+            return
+        db.session.flush()
+        for action, unit, fields in self._unlogged:
+            log_change(None, action, "unit", unit.id, fields=fields)
+        self._unlogged.clear()
+
+
+def _admin_columns(parent_id, district_id=None, block_id=None, assembly_id=None):
+    return {
+        "parent_id": parent_id,
+        "district_id": district_id,
+        "block_id": block_id,
+        "assembly_id": assembly_id,
+    }
+
+
+def load_reference_geography() -> Counter:
+    """Upsert the state, its districts, Lok Sabha and assembly seats; safe to repeat.
+
+    Returns the changes made, counted by (unit type, "created" | "updated").
+    """
+    ref = reference()
+    store = UnitStore((STATE, DISTRICT, LOK_SABHA, ASSEMBLY))
+    state = store.upsert(
+        STATE,
+        STATE_CODE,
+        name_en=STATE_NAME_EN,
+        name_hi=STATE_NAME_HI,
+        number=None,
+        reserved=None,
+        **_admin_columns(None),
+    )
+    store.flush()
+    districts = {
+        row["code"]: store.upsert(
+            DISTRICT,
+            row["code"],
+            name_en=row["name_en"],
+            name_hi=row["name_hi"],
+            number=None,
+            reserved=None,
+            **_admin_columns(state.id),
+        )
+        for row in ref.districts
+    }
+    seats = {
+        int(row["number"]): store.upsert(
+            LOK_SABHA,
+            lok_sabha_code(int(row["number"])),
+            name_en=row["name_en"],
+            name_hi=row["name_hi"],
+            number=int(row["number"]),
+            reserved=row["reserved"] or None,
+            **_admin_columns(state.id),
+        )
+        for row in ref.lok_sabha
+    }
+    store.flush()
+    for row in ref.assemblies:
+        number = int(row["number"])
+        store.upsert(
+            ASSEMBLY,
+            assembly_code(number),
+            name_en=row["name_en"],
+            name_hi=row["name_hi"],
+            number=number,
+            reserved=row["reserved"] or None,
+            # An assembly seat is filed under the district holding most of it, so a
+            # district president sees it; its parent is its Lok Sabha seat.
+            **_admin_columns(
+                seats[int(row["lok_sabha"])].id, district_id=districts[row["district_code"]].id
+            ),
+        )
+    store.flush()
+    if store.changes:
+        log.info("Reference geography loaded: %s", dict(store.changes))
+    return store.changes
+
+
+# --- booth lists ------------------------------------------------------------------
+
+
+class BoothFileRefused(Exception):
+    """A booth list that was not imported at all, with each bad line and its reason."""
+
+    def __init__(self, problems):
+        super().__init__(f"{len(problems)} problem(s) in the booth list")
+        # [(line number, reason)], line 1 being the header.
+        self.problems = sorted(problems, key=lambda p: p[0])
+
+
+@dataclass
+class BoothRow:
+    """One checked line of a booth list."""
+
+    line: int
+    district_code: str
+    block_name_en: str
+    block_name_hi: str
+    panchayat_name_en: str
+    panchayat_name_hi: str
+    ac_number: int
+    booth_number: int
+    booth_name_en: str
+    booth_name_hi: str
+
+    @property
+    def block_code(self):
+        return block_code(self.district_code, self.block_name_en)
+
+    @property
+    def panchayat_code(self):
+        return panchayat_code(self.block_code, self.panchayat_name_en)
+
+    @property
+    def booth_code(self):
+        return booth_code(self.ac_number, self.booth_number)
+
+
+def read_booth_file(path) -> list[tuple[int, dict]]:
+    """The lines of a booth list CSV as (line number, {column: text}).
+
+    A UTF-8 byte-order mark (Excel's "CSV UTF-8") is dropped; header names are matched
+    without regard to case or surrounding spaces.
+    """
+    try:
+        with open(path, encoding="utf-8-sig", newline="") as f:
+            reader = csv.reader(f)
+            header = next(reader, None)
+            if header is None:
+                raise BoothFileRefused([(1, "the file is empty")])
+            header = [h.strip().lower() for h in header]
+            missing = [c for c in BOOTH_COLUMNS if c not in header]
+            if missing:
+                raise BoothFileRefused([(1, "missing column(s): " + ", ".join(missing))])
+            rows = []
+            for values in reader:
+                if not any(v.strip() for v in values):
+                    continue
+                row = dict(zip(header, values, strict=False))
+                if len(values) != len(header):
+                    row["_width"] = f"has {len(values)} fields; the header has {len(header)}"
+                rows.append((reader.line_num, row))
+    except UnicodeDecodeError as exc:
+        raise BoothFileRefused(
+            [(1, f"the file is not UTF-8 text ({exc.reason}); save it as 'CSV UTF-8'")]
+        ) from exc
+    except csv.Error as exc:
+        raise BoothFileRefused([(1, f"the file is not a readable CSV ({exc})")]) from exc
+    return rows
+
+
+def _whole_number(text, low, high):
+    return int(text) if text.isascii() and text.isdigit() and low <= int(text) <= high else None
+
+
+def _check_line(line, raw, ref, assemblies) -> tuple[BoothRow | None, list[str]]:
+    """One line on its own: names present, district known, seat in it, numbers whole."""
+    bad = [raw["_width"]] if "_width" in raw else []
+    values = {c: nfc(raw.get(c) or "") for c in BOOTH_COLUMNS}
+    for column in NAME_COLUMNS:
+        if not values[column]:
+            bad.append(f"missing {column}")
+        elif len(values[column]) > MAX_NAME:
+            bad.append(f"{column} is longer than {MAX_NAME} characters")
+    for column in ("block_name_en", "panchayat_name_en"):
+        if values[column] and not slug(values[column]):
+            bad.append(f"{column} needs Latin letters or digits")
+    district = values["district_code"].upper()
+    known_district = district in ref.district_codes
+    if not district:
+        bad.append("missing district_code")
+    elif not known_district:
+        bad.append(f"unknown district {district!r}")
+    ac_number = _whole_number(values["ac_number"], 1, 10**6)
+    if ac_number is None:
+        bad.append(f"ac_number {values['ac_number']!r} is not a whole number")
+    elif ac_number not in assemblies:
+        bad.append(f"no assembly seat number {ac_number} in Jharkhand")
+    elif known_district and district not in ref.assembly_districts[ac_number]:
+        name = assemblies[ac_number]["name_en"]
+        bad.append(f"assembly seat {ac_number} ({name}) is not in district {district}")
+    booth_number = _whole_number(values["booth_number"], 1, MAX_BOOTH_NUMBER)
+    if booth_number is None:
+        bad.append(
+            f"booth_number {values['booth_number']!r} is not a whole number "
+            f"from 1 to {MAX_BOOTH_NUMBER}"
+        )
+    if bad:
+        return None, bad
+    row = BoothRow(
+        line=line,
+        district_code=district,
+        ac_number=ac_number,
+        booth_number=booth_number,
+        **{column: values[column] for column in NAME_COLUMNS},
+    )
+    if len(row.panchayat_code) > MAX_CODE:
+        return None, ["block and panchayat English names are too long together"]
+    return row, []
+
+
+def check_booth_rows(rows: list[tuple[int, dict]]) -> list[BoothRow]:
+    """Check every line on its own and against the other lines.
+
+    Raises BoothFileRefused listing every problem found, so one run shows them all.
+    """
+    if not rows:
+        raise BoothFileRefused([(1, "the file has no booths")])
+    ref = reference()
+    assemblies = {int(a["number"]): a for a in ref.assemblies}
+    problems, checked = [], []
+    booth_lines, names_first_given = {}, {}
+
+    def named_otherwise(key, names, line):
+        """The first line naming this block or panchayat, when it gave other names."""
+        first, first_names = names_first_given.setdefault(key, (line, names))
+        return first if first_names != names else None
+
+    for line, raw in rows:
+        row, bad = _check_line(line, raw, ref, assemblies)
+        if row is None:
+            problems.extend((line, reason) for reason in bad)
+            continue
+        if row.booth_code in booth_lines:
+            earlier = booth_lines[row.booth_code]
+            problems.append(
+                (
+                    line,
+                    f"booth {row.booth_number} of seat {row.ac_number} is also on line {earlier}",
+                )
+            )
+            continue
+        booth_lines[row.booth_code] = line
+        names = (row.block_name_en, row.block_name_hi)
+        earlier = named_otherwise((BLOCK, row.block_code), names, line)
+        if earlier:
+            problems.append((line, f"block {names[0]!r} is named otherwise on line {earlier}"))
+        names = (row.panchayat_name_en, row.panchayat_name_hi)
+        earlier = named_otherwise((PANCHAYAT, row.panchayat_code), names, line)
+        if earlier:
+            problems.append((line, f"panchayat {names[0]!r} is named otherwise on line {earlier}"))
+        checked.append(row)
+    if problems:
+        raise BoothFileRefused(problems)
+    return checked
+
+
+def _moves_with_records(store: UnitStore, rows: list[BoothRow]) -> list[tuple[int, str]]:
+    """Lines that move a booth holding roster members or grievances to another block.
+
+    Those records carry the booth's block and district for scope and sync; moving them
+    is a data migration of its own, not something a list import does quietly.
+    """
+    codes_by_id = {unit.id: code for (_, code), unit in store.units.items()}
+    moved = {}
+    for row in rows:
+        booth = store.get(BOOTH, row.booth_code)
+        if booth is not None and codes_by_id.get(booth.block_id) != row.block_code:
+            moved[booth.id] = (row, codes_by_id.get(booth.block_id))
+    if not moved:
+        return []
+    held = Counter()
+    for model in (Member, Grievance):
+        query = (
+            select(model.booth_id, func.count())
+            .where(model.booth_id.in_(moved))
+            .group_by(model.booth_id)
+        )
+        for booth_id, count in db.session.execute(query):
+            held[booth_id] += count
+    problems = []
+    for booth_id, count in held.items():
+        row, old_block = moved[booth_id]
+        problems.append(
+            (
+                row.line,
+                f"booth {row.booth_number} of assembly seat {row.ac_number} has {count} "
+                f"roster member(s) or grievance(s) in block {old_block}; an import cannot "
+                "move it to another block",
+            )
+        )
+    return problems
+
+
+def import_booths(rows: list[tuple[int, dict]], progress=None) -> Counter:
+    """Import a booth list (as read by read_booth_file): all of it, or nothing.
+
+    Loads the reference geography first, checks every line, then upserts blocks,
+    panchayats and booths. Raises BoothFileRefused before writing any of them when a
+    line is bad; the caller rolls back (the reference load may have been flushed).
+    `progress(n)` is called as booths are written. Returns the changes made.
+    """
+    changes = load_reference_geography()
+    checked = check_booth_rows(rows)
+    store = UnitStore((DISTRICT, ASSEMBLY, BLOCK, PANCHAYAT, BOOTH))
+    problems = _moves_with_records(store, checked)
+    if problems:
+        raise BoothFileRefused(problems)
+
+    for row in checked:
+        district = store.get(DISTRICT, row.district_code)
+        store.upsert(
+            BLOCK,
+            row.block_code,
+            name_en=row.block_name_en,
+            name_hi=row.block_name_hi,
+            number=None,
+            reserved=None,
+            **_admin_columns(district.id, district_id=district.id),
+        )
+    store.flush()
+    for row in checked:
+        block = store.get(BLOCK, row.block_code)
+        store.upsert(
+            PANCHAYAT,
+            row.panchayat_code,
+            name_en=row.panchayat_name_en,
+            name_hi=row.panchayat_name_hi,
+            number=None,
+            reserved=None,
+            **_admin_columns(block.id, district_id=block.district_id, block_id=block.id),
+        )
+    store.flush()
+    for start in range(0, len(checked), BATCH):
+        batch = checked[start : start + BATCH]
+        for row in batch:
+            panchayat = store.get(PANCHAYAT, row.panchayat_code)
+            store.upsert(
+                BOOTH,
+                row.booth_code,
+                name_en=row.booth_name_en,
+                name_hi=row.booth_name_hi,
+                number=row.booth_number,
+                reserved=None,
+                **_admin_columns(
+                    panchayat.id,
+                    district_id=panchayat.district_id,
+                    block_id=panchayat.block_id,
+                    assembly_id=store.get(ASSEMBLY, assembly_code(row.ac_number)).id,
+                ),
+            )
+        store.flush()
+        if progress:
+            progress(len(batch))
+    changes.update(store.changes)
+    log.info("Booth list imported: %d lines, changes %s", len(checked), dict(store.changes))
+    return changes
