@@ -3,6 +3,7 @@
 import click
 from flask_migrate import upgrade
 
+from server.accounts.commands import create_user
 from server.demo import seed_demo
 from server.geo.commands import import_booths_command
 
@@ -18,3 +19,4 @@ def init_app(app):
     app.cli.add_command(init_db)
     app.cli.add_command(import_booths_command)
     app.cli.add_command(seed_demo)
+    app.cli.add_command(create_user)

@@ -1,0 +1,162 @@
+"""Request and answer shapes of the accounts API: login, sessions, devices, people."""
+
+from marshmallow import Schema, fields, validate
+
+from sync.fields import ROLES, Phone, StrictInt, Text, Uuid, one_of
+
+LANGUAGES = ("hi", "en")
+PASSWORD_MIN = 8
+# Argon2 takes any length; the cap only stops a megabyte "password" costing CPU.
+PASSWORD_MAX = 128
+MAX_PER_PAGE = 200
+
+
+class Password(fields.String):
+    """A new password: 8 to 128 characters, kept exactly as typed (spaces count)."""
+
+    def __init__(self, **kw):
+        super().__init__(
+            validate=validate.Length(
+                min=PASSWORD_MIN,
+                max=PASSWORD_MAX,
+                error=f"Use {PASSWORD_MIN} to {PASSWORD_MAX} characters.",
+            ),
+            load_only=True,
+            **kw,
+        )
+
+
+# Requests
+
+
+class LoginArgs(Schema):
+    phone = Phone(required=True, metadata={"description": "10 digits; +91 or 0 is stripped."})
+    # Not checked for length: an old password shorter than today's rule must still work.
+    password = fields.String(
+        required=True, load_only=True, validate=validate.Length(min=1, max=PASSWORD_MAX)
+    )
+    device_id = Uuid(required=True, metadata={"description": "Made once per installation."})
+    device_name = Text(120, load_default="", metadata={"description": "Like 'Redmi 9A'."})
+
+
+class MeUpdateArgs(Schema):
+    language = fields.String(validate=one_of(LANGUAGES))
+    name = Text(120, 1)
+
+
+class UserListArgs(Schema):
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=MAX_PER_PAGE))
+    role = fields.String(validate=one_of(ROLES))
+    unit_id = fields.Integer(metadata={"description": "People whose unit lies inside this one."})
+    q = Text(100, metadata={"description": "Part of a name or phone number."})
+
+
+class UserCreateArgs(Schema):
+    phone = Phone(required=True)
+    name = Text(120, 1, required=True)
+    password = Password(required=True)
+    role = fields.String(required=True, validate=one_of(ROLES))
+    unit_id = StrictInt(required=True, metadata={"description": "Must be of the role's type."})
+
+
+class UserUpdateArgs(Schema):
+    role = fields.String(validate=one_of(ROLES))
+    unit_id = StrictInt()
+    name = Text(120, 1)
+
+
+class DeviceListArgs(Schema):
+    user_id = fields.Integer(metadata={"description": "Admin and Connect Centre only."})
+
+
+# Answers
+
+
+class UnitBrief(Schema):
+    id = fields.Integer(required=True)
+    type = fields.String(required=True)
+    code = fields.String(required=True)
+    name = fields.String(attribute="name_hi", required=True, metadata={"description": "Hindi."})
+    name_en = fields.String(required=True)
+
+
+class Ancestors(fields.List):
+    """The units above a unit, from the top (the state) down to its parent."""
+
+    def get_value(self, obj, attr, accessor=None, default=None):
+        chain = []
+        unit = obj.parent
+        while unit is not None:
+            chain.append(unit)
+            unit = unit.parent
+        return chain[::-1]
+
+
+class UnitPlaced(UnitBrief):
+    ancestors = Ancestors(fields.Nested(UnitBrief), required=True)
+
+
+class SessionUser(Schema):
+    id = fields.Integer(required=True)
+    name = fields.String(required=True)
+    role = fields.String(required=True)
+    language = fields.String(required=True)
+    unit = fields.Nested(UnitBrief, required=True)
+
+
+class TokenPair(Schema):
+    access_token = fields.String(required=True)
+    refresh_token = fields.String(required=True)
+
+
+class SessionAnswer(TokenPair):
+    user = fields.Nested(SessionUser, required=True)
+
+
+class UserRecord(Schema):
+    id = fields.Integer(required=True)
+    phone = fields.String(required=True)
+    name = fields.String(required=True)
+    role = fields.String(required=True)
+    language = fields.String(required=True)
+    active = fields.Boolean(required=True)
+    unit = fields.Nested(UnitBrief, required=True)
+    created_at = fields.Integer(required=True)
+    updated_at = fields.Integer(required=True)
+
+
+class UserPage(Schema):
+    items = fields.List(fields.Nested(UserRecord), required=True)
+    page = fields.Integer(required=True)
+    per_page = fields.Integer(required=True)
+    total = fields.Integer(required=True)
+    pages = fields.Integer(required=True, metadata={"description": "0 when nothing matches."})
+
+
+class DeviceRecord(Schema):
+    id = fields.String(required=True)
+    user_id = fields.Integer(required=True)
+    name = fields.String(required=True)
+    created_at = fields.Integer(required=True)
+    last_seen_at = fields.Integer(required=True)
+    revoked_at = fields.Integer(allow_none=True)
+
+
+class DeviceList(Schema):
+    items = fields.List(fields.Nested(DeviceRecord), required=True)
+
+
+class MeUser(Schema):
+    id = fields.Integer(required=True)
+    name = fields.String(required=True)
+    phone = fields.String(required=True)
+    role = fields.String(required=True)
+    language = fields.String(required=True)
+    scope_version = fields.Integer(required=True)
+    unit = fields.Nested(UnitPlaced, required=True)
+
+
+class MeAnswer(Schema):
+    user = fields.Nested(MeUser, required=True)
+    device = fields.Nested(DeviceRecord, required=True)
