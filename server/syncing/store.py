@@ -73,13 +73,32 @@ def current_tx() -> int:
 
 
 def pull_horizon() -> int:
-    """Every change below this id is committed (or rolled back) and visible to this read."""
-    if is_postgres():
-        return db.session.execute(
-            text("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
-        ).scalar_one()
-    value = db.session.execute(select(SyncCounter.value).where(SyncCounter.id == 1)).scalar()
-    return (value or 0) + 1
+    """Every change below this id is committed (or rolled back) and visible to this read.
+
+    PostgreSQL: the lowest transaction still running *in this database* (or the next id
+    to be given). Not the snapshot's xmin: that is cluster-wide, so a long transaction in
+    any other database would stall every pull. Three statements, in this order, keep it
+    safe under READ COMMITTED: (1) a snapshot; (2) which of its running transactions
+    belong to this database — any that finished in between is committed before (3) the
+    page is read, so the page's own fresh snapshot sees it.
+    """
+    if not is_postgres():
+        value = db.session.execute(select(SyncCounter.value).where(SyncCounter.id == 1)).scalar()
+        return (value or 0) + 1
+    snapshot = db.session.execute(text("SELECT pg_current_snapshot()::text")).scalar_one()
+    _xmin, xmax, running = snapshot.split(":")
+    running = [int(x) for x in running.split(",") if x]
+    if not running:
+        return int(xmax)
+    ours = set(
+        db.session.execute(
+            text(
+                "SELECT backend_xid::text::bigint FROM pg_stat_activity"
+                " WHERE datname = current_database() AND backend_xid IS NOT NULL"
+            )
+        ).scalars()
+    )
+    return min([x for x in running if x % 2**32 in ours] + [int(xmax)])
 
 
 class SqlStore:
