@@ -41,6 +41,9 @@ def create_app(config=None):
     for bp in (accounts_bp, geo_bp, roster_bp, grievances_bp, sync_bp):
         app.register_blueprint(bp)
     push.init_app(app)
+    from server import webapp
+
+    webapp.init_app(app)
     openapi.init_app(app)
     cli.init_app(app)
     logging.getLogger("server").setLevel(logging.INFO)

@@ -1,0 +1,104 @@
+/** The app frame: top bar, new-version prompt, the current screen, and the bottom tabs. */
+
+import { useEffect } from 'preact/hooks';
+
+import { ATTENTION, CONFLICTS, META, OUTBOX } from './db/index.js';
+import { t, useLang } from './i18n/index.js';
+import { matchRoute, navigate, useLocation } from './router.js';
+import { routes, tabs } from './routes.js';
+import { useLive, useOnline, useSyncStatus } from './runtime.js';
+import { applyUpdate, useUpdateReady } from './sw-register.js';
+import { Loading, Page } from './views/ui.jsx';
+
+function TopBar() {
+  const online = useOnline();
+  const { syncing } = useSyncStatus();
+  return (
+    <header class="topbar">
+      <a href="/" class="title">
+        {t('app.name')}
+      </a>
+      <span class={online ? 'net on' : 'net off'} data-testid="network" role="status">
+        {syncing ? t('sync.running') : online ? t('net.online') : t('net.offline')}
+      </span>
+    </header>
+  );
+}
+
+function UpdatePrompt() {
+  const ready = useUpdateReady();
+  if (!ready) return null;
+  return (
+    <div class="update" role="alert" data-testid="update-prompt">
+      <span>{t('update.ready')}</span>
+      <button type="button" class="primary small" onClick={applyUpdate}>
+        {t('update.reload')}
+      </button>
+    </div>
+  );
+}
+
+function Tabs({ role, path }) {
+  const attention = useLive(async (db) => (await db.count(ATTENTION)) + (await db.getAll(CONFLICTS)).filter((c) => !c.resolved).length);
+  const waiting = useLive((db) => db.count(OUTBOX));
+  return (
+    <nav class="tabs" aria-label={t('nav.label')}>
+      {tabs
+        .filter((tab) => !tab.roles || tab.roles.includes(role))
+        .map((tab) => {
+          const active = tab.path === '/' ? path === '/' : path === tab.path || path.startsWith(tab.path + '/');
+          const count = tab.key === 'sync' ? (attention || 0) + (waiting || 0) : 0;
+          return (
+            <a key={tab.key} href={tab.path} class={active ? 'tab active' : 'tab'} aria-current={active ? 'page' : undefined}>
+              <span>{t(`nav.${tab.key}`)}</span>
+              {count > 0 && <span class={attention ? 'count alert' : 'count'}>{count}</span>}
+            </a>
+          );
+        })}
+    </nav>
+  );
+}
+
+function NotFound() {
+  return (
+    <Page title={t('common.notFound')} back="/">
+      <p class="empty">{t('common.notFoundText')}</p>
+    </Page>
+  );
+}
+
+export function App() {
+  useLang();
+  const { path, query } = useLocation();
+  const session = useLive((db) => db.get(META, 'session'));
+  const match = matchRoute(routes, path);
+  const loggedIn = !!(session && session.access_token);
+  const needsLogin = session !== undefined && !loggedIn && !(match && match.route.public);
+
+  useEffect(() => {
+    if (needsLogin) navigate(`/login${path !== '/' ? `?next=${encodeURIComponent(path)}` : ''}`, { replace: true });
+    else if (loggedIn && path === '/login') navigate('/', { replace: true });
+  }, [needsLogin, loggedIn, path]);
+
+  if (session === undefined || needsLogin) return <Loading />;
+  if (!loggedIn) {
+    const View = match ? match.route.view : NotFound;
+    return (
+      <main class="main">
+        <View params={match ? match.params : {}} query={query} />
+      </main>
+    );
+  }
+  const allowed = match && (!match.route.roles || match.route.roles.includes(session.user.role));
+  const View = allowed ? match.route.view : NotFound;
+  return (
+    <div class="shell">
+      <TopBar />
+      <UpdatePrompt />
+      <main class="main">
+        <View key={path} params={match ? match.params : {}} query={query} session={session} />
+      </main>
+      <Tabs role={session.user.role} path={path} />
+    </div>
+  );
+}

@@ -1,0 +1,100 @@
+/** Small building blocks shared by the screens: page frame, fields, badges, progress. */
+
+import { t } from '../i18n/index.js';
+import { SQUAD_SIZE } from '../validate.js';
+
+/**
+ * @param {{title: string, back?: string, children?: any, actions?: any}} props
+ */
+export function Page({ title, back, children, actions }) {
+  return (
+    <section class="page">
+      <div class="page-head">
+        {back && (
+          <a class="back" href={back} aria-label={t('common.back')}>
+            ←
+          </a>
+        )}
+        <h1>{title}</h1>
+        {actions}
+      </div>
+      {children}
+    </section>
+  );
+}
+
+/**
+ * A labelled form field with its error under it.
+ * @param {{label: string, error?: string|null, hint?: string, children: any, id?: string}} props
+ */
+export function Field({ label, error, hint, children, id }) {
+  return (
+    <div class={error ? 'field invalid' : 'field'}>
+      <label for={id}>{label}</label>
+      {children}
+      {hint && <p class="hint">{hint}</p>}
+      {error && (
+        <p class="error" role="alert">
+          {error}
+        </p>
+      )}
+    </div>
+  );
+}
+
+/** A record's status in its domain (pending, approved...). */
+export function StatusBadge({ kind, status }) {
+  if (!status) return <span class="badge status-new">{t('status.unsent')}</span>;
+  return (
+    <span class={`badge status-${status}`} data-status={status}>
+      {t(`status.${kind}.${status}`)}
+    </span>
+  );
+}
+
+/** Whether this phone's copy is synced, waiting, in conflict or rejected. */
+export function SyncBadge({ state }) {
+  if (!state || state === 'synced') return null;
+  return (
+    <span class={`badge sync-${state}`} data-sync={state}>
+      {t(`sync.state.${state}`)}
+    </span>
+  );
+}
+
+/** A booth's squad: approved and pending places out of 20. */
+export function SquadProgress({ approved, pending, waitlisted, label }) {
+  const filled = Math.min(approved + pending, SQUAD_SIZE);
+  return (
+    <div class="squad" data-testid="squad-progress">
+      {label && <div class="squad-label">{label}</div>}
+      <div class="bar-track" role="img" aria-label={t('home.squadAria', { approved, pending, size: SQUAD_SIZE })}>
+        <div class="bar-approved" style={{ width: `${(approved / SQUAD_SIZE) * 100}%` }} />
+        <div class="bar-pending" style={{ width: `${((filled - approved) / SQUAD_SIZE) * 100}%` }} />
+      </div>
+      <div class="squad-figures">
+        <strong data-testid="squad-approved">{t('home.approvedOf', { n: approved, size: SQUAD_SIZE })}</strong>
+        <span>{t('home.pendingN', { n: pending })}</span>
+        {waitlisted > 0 && <span>{t('home.waitlistedN', { n: waitlisted })}</span>}
+      </div>
+    </div>
+  );
+}
+
+/** Counts of a booth's members by status, from records as the phone shows them. */
+export function squadCounts(/** @type {{record: any}[]} */ members) {
+  const counts = { approved: 0, pending: 0, waitlisted: 0, rejected: 0 };
+  for (const { record } of members) {
+    const status = record.status || 'pending';
+    if (status in counts) counts[/** @type {keyof typeof counts} */ (status)] += 1;
+  }
+  return counts;
+}
+
+export function Empty({ text }) {
+  return <p class="empty">{text}</p>;
+}
+
+export function Loading() {
+  return <p class="empty">{t('common.loading')}</p>;
+}
