@@ -17,7 +17,8 @@ install: $(VENV)/.installed
 run: install
 	$(FLASK) init-db
 	$(FLASK) seed-demo
-	$(FLASK) run --host 127.0.0.1 --port 5000
+	$(FLASK) vapid-keys
+	PUSH_INPROCESS=1 $(FLASK) run --host 127.0.0.1 --port 5000
 
 # Both databases: SQLite, the embedded default, and PostgreSQL, the central one.
 test: install lint test-sqlite test-postgres

@@ -37,6 +37,24 @@ def init_app(app):
         start_inprocess_sender(app)
 
 
+class InprocessSender:
+    """The sender thread of `make run`; stop() ends it after the batch in hand."""
+
+    def __init__(self, worker, poll_seconds):
+        self.stopping = threading.Event()
+        self.thread = threading.Thread(
+            target=worker.run,
+            args=(self.stopping, poll_seconds, wake),
+            name="push-sender",
+            daemon=True,
+        )
+
+    def stop(self, timeout=30):
+        self.stopping.set()
+        wake.set()
+        self.thread.join(timeout)
+
+
 def start_inprocess_sender(app):
     """Send from a daemon thread of this process (`make run`); production runs push-worker."""
     from server.push.vapid import PushNotConfigured
@@ -47,11 +65,7 @@ def start_inprocess_sender(app):
     except PushNotConfigured as exc:
         log.warning("Push alerts are off: %s", exc)
         return None
-    thread = threading.Thread(
-        target=worker.run,
-        args=(threading.Event(), app.config["PUSH_POLL_SECONDS"], wake),
-        name="push-sender",
-        daemon=True,
-    )
-    thread.start()
-    return thread
+    sender = InprocessSender(worker, app.config["PUSH_POLL_SECONDS"])
+    app.extensions["push_sender"] = sender
+    sender.thread.start()
+    return sender

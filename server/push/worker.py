@@ -278,15 +278,16 @@ class PushWorker:
         db.session.commit()
         self._pruned_at = now
 
-    def run_once(self) -> dict:
-        """Raise due reminders, then send until nothing is due now; the counts."""
+    def run_once(self, stop: threading.Event | None = None) -> dict:
+        """Raise due reminders, then send until nothing is due now (or `stop` is set);
+        the counts."""
         totals = {"reminders": 0, "sent": 0, "retry": 0, "failed": 0, "gone": 0, "expired": 0}
         with self.app.app_context():
             now = self.now_ms()
             totals["reminders"] = alerts.schedule_reminders(now)
             if now - self._pruned_at > HOUR * 1000:
                 self.prune(now)
-            while (counts := self.deliver_batch()) is not None:
+            while not (stop and stop.is_set()) and (counts := self.deliver_batch()) is not None:
                 for key, value in counts.items():
                     totals[key] += value
             db.session.remove()
@@ -296,8 +297,10 @@ class PushWorker:
         """Loop until `stop` is set; finishes the batch in hand before returning."""
         log.info("Push worker started")
         while not stop.is_set():
+            if wake is not None:
+                wake.clear()
             try:
-                totals = self.run_once()
+                totals = self.run_once(stop)
                 if totals["sent"] or totals["failed"] or totals["gone"]:
                     log.info("Push worker: %s", totals)
             except Exception:
@@ -305,9 +308,6 @@ class PushWorker:
                 log.exception("Push worker step failed")
                 with self.app.app_context():
                     db.session.remove()
-            waiter = wake or stop
-            waiter.wait(poll_seconds)
-            if wake is not None:
-                wake.clear()
+            (wake or stop).wait(poll_seconds)
         self.sender.close()
         log.info("Push worker stopped")

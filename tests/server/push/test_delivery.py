@@ -7,6 +7,7 @@ import uuid
 
 from sqlalchemy import func, select
 
+from server import create_app
 from server.accounts.models import Device
 from server.extensions import db
 from server.meetings.alerts import meeting_changed
@@ -320,4 +321,34 @@ def test_two_workers_never_send_one_alert_twice(app, client, make, standin, cloc
     assert {name for name, _ in received} == set(names)
     assert _statuses() == {"sent": 240}
     assert standin.rejected == []
-    time.sleep(0)
+
+
+def test_app_sends_from_its_own_thread_when_asked(app, client, make, standin, clock):
+    """`make run`: with PUSH_INPROCESS the app's own thread delivers, woken by the commit."""
+    inprocess = create_app(
+        {
+            **{k: app.config[k] for k in ("SQLALCHEMY_DATABASE_URI", "SECRET_KEY")},
+            **{k: app.config[k] for k in ("VAPID_PRIVATE_KEY", "PUSH_ALLOWED_HOSTS")},
+            "TESTING": True,
+            "PUSH_INPROCESS": True,
+            "PUSH_POLL_SECONDS": 30,
+        }
+    )
+    sender = inprocess.extensions["push_sender"]
+    try:
+        g = make.geo()
+        leader = make.user("block_president", g.k1)
+        name = subscribe(client, make, standin, make.user("volunteer", g.b1))
+        meeting = make_meeting(leader, g.k1, now_ms() + 48 * HOUR_MS)
+        meeting_changed(meeting, "created", leader)
+        db.session.commit()
+        deadline = time.monotonic() + 20
+        while not standin.received and time.monotonic() < deadline:
+            time.sleep(0.05)
+        # Well before the 30-second poll: the commit woke the thread.
+        assert [m.name for m in standin.received] == [name]
+    finally:
+        sender.stop()
+        with inprocess.app_context():
+            db.engine.dispose()
+    assert not sender.thread.is_alive()
