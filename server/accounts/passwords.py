@@ -24,8 +24,13 @@ def hash_password(password: str) -> str:
 def verify_password(password_hash: str | None, password: str) -> bool:
     hasher = _hasher()
     if password_hash is None:
-        cache = current_app.extensions.setdefault("password_dummy_hash", {})
-        password_hash = cache.setdefault("hash", hasher.hash(_DUMMY_PASSWORD))
+        # Made once per cost setting: hashing on every call would double the time of
+        # an unknown phone's answer and give it away.
+        cache = current_app.extensions.setdefault("password_dummy_hashes", {})
+        key = (hasher.time_cost, hasher.memory_cost)
+        if key not in cache:
+            cache[key] = hasher.hash(_DUMMY_PASSWORD)
+        password_hash = cache[key]
     try:
         return hasher.verify(password_hash, password)
     except (VerificationError, InvalidHashError):

@@ -3,6 +3,7 @@
 import logging
 import uuid
 
+from argon2 import PasswordHasher
 from sqlalchemy import func, select
 
 from server.accounts.models import Device, LoginAttempt, RefreshToken
@@ -243,3 +244,30 @@ def test_a_successful_login_clears_the_failures_of_that_phone(make, login, setti
 
     # Without the clearing this would be the third failure in the window.
     assert login(user.phone).status_code == 200
+
+
+def test_an_unknown_phone_costs_one_password_check_like_a_known_one(make, login, monkeypatch):
+    # The answer time must not tell whether a phone has an account.
+    checks, hashes = [], []
+    real_verify, real_hash = PasswordHasher.verify, PasswordHasher.hash
+
+    def counting_verify(self, hash, password):
+        checks.append(password)
+        return real_verify(self, hash, password)
+
+    def counting_hash(self, password, **kw):
+        hashes.append(password)
+        return real_hash(self, password, **kw)
+
+    monkeypatch.setattr(PasswordHasher, "verify", counting_verify)
+    monkeypatch.setattr(PasswordHasher, "hash", counting_hash)
+    user = make.user()
+    hashes.clear()
+
+    login(user.phone, password="wrong-password")
+    login("9999999999", password="wrong-password")
+    login("9999999998", password="wrong-password")
+
+    assert checks == ["wrong-password"] * 3
+    # The stand-in hash for unknown phones is made once, not on every attempt.
+    assert len(hashes) <= 1
