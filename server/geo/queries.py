@@ -5,7 +5,7 @@ grievances open/total), grouped by the lowest unit shown and added up the tree i
 Python, so a whole-state tree costs the same handful of queries as a block's.
 """
 
-from sqlalchemy import and_, case, false, func, select, true
+from sqlalchemy import case, false, func, select, true
 from sqlalchemy.orm import aliased
 
 from server.accounts.models import User
@@ -38,6 +38,8 @@ BOOTH_KEY = {
     BOOTH: Unit.id,
     ASSEMBLY: Unit.assembly_id,
 }
+# The column of a member or grievance naming its unit at a level, where it has one.
+RECORD_KEY = {DISTRICT: "district_id", BLOCK: "block_id", BOOTH: "booth_id"}
 # The children a unit's page lists, by the type of the unit.
 CHILD_TYPE = {
     STATE: DISTRICT,
@@ -84,8 +86,22 @@ def _add(counts, more):
         counts["grievances"][key] += n
 
 
-def booth_counts(key, booths) -> dict:
-    """Counts grouped by `key` (a column of the booth Unit) over booths matching `booths`.
+def _grouping(model, level, within):
+    """Key column, conditions and whether to join the booth, for `model`'s rows by `level`.
+
+    Members and grievances carry their booth, block and district, so counts by those
+    inside a state, district, block or booth read the records' own indexed columns; a
+    panchayat or a seat is found through the booth.
+    """
+    if level in RECORD_KEY and all(u.type == STATE or u.type in RECORD_KEY for u in within):
+        conditions = [getattr(model, RECORD_KEY[u.type]) == u.id for u in within if u.type != STATE]
+        return getattr(model, RECORD_KEY[level]), conditions, False
+    return BOOTH_KEY[level], [Unit.type == BOOTH, *(_below(u) for u in within)], True
+
+
+def booth_counts(level, within) -> dict:
+    """Counts by the unit of type `level` holding each booth, over the booths inside every
+    unit of `within` (a unit and the caller's scope).
 
     Soft-deleted members and grievances are left out. Three queries, whatever the size.
     """
@@ -94,25 +110,25 @@ def booth_counts(key, booths) -> dict:
     def at(value):
         return counts.setdefault(value, _empty_counts())
 
-    is_booth = and_(Unit.type == BOOTH, booths)
-    query = select(key, func.count()).where(is_booth).group_by(key)
-    for value, n in db.session.execute(query):
+    key = BOOTH_KEY[level]
+    query = select(key, func.count()).where(Unit.type == BOOTH, *(_below(u) for u in within))
+    for value, n in db.session.execute(query.group_by(key)):
         at(value)["booths"] = n
-    query = (
-        select(key, Member.status, func.count())
-        .join(Unit, Unit.id == Member.booth_id)
-        .where(is_booth, Member.deleted == false())
-        .group_by(key, Member.status)
-    )
+
+    key, conditions, join = _grouping(Member, level, within)
+    query = select(key, Member.status, func.count()).select_from(Member)
+    if join:
+        query = query.join(Unit, Unit.id == Member.booth_id)
+    query = query.where(*conditions, Member.deleted == false()).group_by(key, Member.status)
     for value, status, n in db.session.execute(query):
         at(value)["members"][status] = n
+
+    key, conditions, join = _grouping(Grievance, level, within)
     is_open = case((Grievance.status.in_(OPEN_GRIEVANCE_STATUSES), 1), else_=0)
-    query = (
-        select(key, func.count(), func.sum(is_open))
-        .join(Unit, Unit.id == Grievance.booth_id)
-        .where(is_booth, Grievance.deleted == false())
-        .group_by(key)
-    )
+    query = select(key, func.count(), func.sum(is_open)).select_from(Grievance)
+    if join:
+        query = query.join(Unit, Unit.id == Grievance.booth_id)
+    query = query.where(*conditions, Grievance.deleted == false()).group_by(key)
     for value, total, n_open in db.session.execute(query):
         at(value)["grievances"] = {"open": int(n_open or 0), "total": total}
     return counts
@@ -158,7 +174,7 @@ def unit_tree(user: User) -> dict:
             parent_of[unit.id] = unit.parent_id
             parent["children"].append(nodes[unit.id])
     lowest = levels[-1] if levels else root.type
-    for unit_id, counts in booth_counts(BOOTH_KEY[lowest], _below(root)).items():
+    for unit_id, counts in booth_counts(lowest, [root]).items():
         while unit_id in nodes:
             _add(nodes[unit_id]["counts"], counts)
             unit_id = parent_of.get(unit_id)
@@ -180,11 +196,9 @@ def unit_with_children(user: User, unit_id: int) -> dict:
         for child in db.session.scalars(_ordered(query)):
             children[child.id] = _node(child, with_children=False)
             node["children"].append(children[child.id])
-    # With no children (a booth, an assembly seat) any grouping adds up to the unit itself.
-    key = BOOTH_KEY[child_type] if child_type else Unit.id
+    # With no children (a booth, an assembly seat) counts by booth add up to the unit.
     # A seat can cross district lines: count only the booths the user may see.
-    booths = and_(_below(unit), _below(user.unit))
-    for child_id, counts in booth_counts(key, booths).items():
+    for child_id, counts in booth_counts(child_type or BOOTH, [unit, user.unit]).items():
         _add(node["counts"], counts)
         if child_id in children:
             _add(children[child_id]["counts"], counts)

@@ -240,3 +240,12 @@ def test_the_state_tree_costs_the_same_queries_however_large(client, world, make
     tree = client.get("/api/units/tree", headers=headers).json
     assert tree["counts"]["booths"] == 4 + 36
     assert tree["counts"]["members"]["approved"] == 2 + 36
+
+
+def test_openapi_describes_the_tree_recursively(client):
+    spec = client.get("/api/openapi.json").json
+    answer = spec["paths"]["/api/units/tree"]["get"]["responses"]["200"]
+    assert answer["content"]["application/json"]["schema"]["$ref"].endswith("/UnitTree")
+    tree = spec["components"]["schemas"]["UnitTree"]["properties"]
+    assert tree["children"]["items"]["$ref"].endswith("/UnitTree")
+    assert "/api/units/{unit_id}" in spec["paths"]
