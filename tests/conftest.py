@@ -65,12 +65,9 @@ def _empty_database(app):
     yield
     with app.app_context():
         db.session.remove()
-        tables = [t.name for t in reversed(db.metadata.sorted_tables)]
-        if db.engine.dialect.name == "postgresql":
-            db.session.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
-        else:
-            for table in tables:
-                db.session.execute(text(f"DELETE FROM {table}"))
+        # DELETE, children first: on tables this small it is far quicker than TRUNCATE.
+        for table in reversed(db.metadata.sorted_tables):
+            db.session.execute(text(f"DELETE FROM {table.name}"))
         db.session.commit()
 
 
