@@ -70,7 +70,7 @@ function NotFound() {
 export function App() {
   useLang();
   const { path, query } = useLocation();
-  const session = useLive((db) => db.get(META, 'session'));
+  const session = useLive(async (db) => (await db.get(META, 'session')) || null);
   const match = matchRoute(routes, path);
   const loggedIn = !!(session && session.access_token);
   const needsLogin = session !== undefined && !loggedIn && !(match && match.route.public);

@@ -273,3 +273,18 @@ test('a large push goes gzip-compressed and the server reads it', async () => {
   assert.equal((await engine.sync()).status, 'ok');
   assert.equal(server.get('member', 'long').notes.length, 'नोट '.repeat(900).length);
 });
+
+test('a record deleted on the server is hidden but kept, so an edit of it can restore it', async () => {
+  const { db, server, engine } = await setup();
+  server.seed('member', 'gone', { name: 'पुराना', age: 22 });
+  await engine.sync();
+  server.seed('member', 'gone', { deleted: true });
+  await engine.sync();
+  assert.equal(await overlayModule.getShown(db, 'member', 'gone'), null);
+  assert.equal((await overlayModule.listShown(db, 'member')).length, 0);
+  const restore = await enqueue(db, { entity: 'member', id: 'gone', fields: { name: 'वापस' } });
+  assert.equal(restore.base_version, 2, 'the restore names the deleted version it saw');
+  const shown = await overlayModule.getShown(db, 'member', 'gone');
+  assert.equal(shown.record.name, 'वापस');
+  assert.equal(shown.record.age, 22);
+});

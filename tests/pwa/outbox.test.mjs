@@ -97,7 +97,7 @@ test('overlay applies mutations by seq even when given out of order', () => {
     { seq: 3, op: 'upsert', id: 'x', fields: { a: 3 } },
     { seq: 2, op: 'upsert', id: 'x', fields: { a: 2, b: 2 } },
   ]);
-  assert.deepEqual(shown, { id: 'x', a: 3, b: 2 });
+  assert.deepEqual(shown, { id: 'x', a: 3, b: 2, deleted: false });
 });
 
 test('a record with an unresolved conflict shows as in conflict', async () => {

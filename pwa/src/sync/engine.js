@@ -51,15 +51,20 @@ async function storeChange(tx, change) {
   const isConflict = change.entity === 'conflict';
   const store = tx.objectStore(isConflict ? CONFLICTS : RECORDS);
   const key = isConflict ? change.id : [change.entity, change.id];
-  if (change.removed || change.deleted || change.record?.deleted) {
+  // A deleted record stays (hidden) with its version: restoring it, or applying an edit
+  // that lost to the delete, needs the version the phone saw. Only `removed` (out of
+  // scope) drops it.
+  if (change.removed || (isConflict && (change.deleted || change.record?.deleted))) {
     await store.delete(key);
     return;
   }
   const held = await store.get(key);
-  const heldVersion = isConflict ? held?.version : held?.version;
-  if (held && change.version != null && heldVersion != null && heldVersion > change.version) return;
+  if (held && change.version != null && held.version != null && held.version > change.version) return;
   if (isConflict) await store.put({ ...change.record, id: change.id, version: change.version });
-  else await store.put({ entity: change.entity, id: change.id, version: change.version, record: change.record });
+  else {
+    const record = { ...change.record, deleted: !!(change.deleted || change.record?.deleted) };
+    await store.put({ entity: change.entity, id: change.id, version: change.version, record });
+  }
 }
 
 /**

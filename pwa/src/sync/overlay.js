@@ -22,11 +22,16 @@ import { ATTENTION, CONFLICTS, OUTBOX, RECORDS } from '../db/index.js';
  */
 export function overlay(server, pending) {
   let shown = server ? { ...server } : null;
+  let hidden = !!(server && server.deleted);
   for (const m of [...pending].sort((a, b) => a.seq - b.seq)) {
-    if (m.op === 'delete') shown = null;
-    else shown = { ...(shown || { id: m.id, created_at: m.created_at }), ...m.fields };
+    if (m.op === 'delete') hidden = true;
+    else {
+      // An edit after a delete brings the record back (the server restores it).
+      shown = { ...(shown || { id: m.id, created_at: m.created_at }), ...m.fields, deleted: false };
+      hidden = false;
+    }
   }
-  return shown;
+  return hidden ? null : shown;
 }
 
 /**
@@ -79,7 +84,7 @@ export async function listShown(db, entity) {
   const shown = [];
   for (const e of byId.values()) {
     let record = overlay(e.server, e.pending);
-    if (!record && !e.server && !e.pending.length && e.rejected.length) {
+    if (!record && !e.server?.deleted && !e.pending.length && e.rejected.length) {
       record = overlay(null, e.rejected.filter((m) => m.op === 'upsert'));
     }
     if (!record) continue;
