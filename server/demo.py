@@ -34,6 +34,7 @@ from server.geo.services import (
     import_booths,
 )
 from server.records import now_ms
+from server.syncing.samples import seed_samples
 
 log = logging.getLogger(__name__)
 
@@ -149,11 +150,16 @@ def _restore(user, name, role, unit):
 
 @click.command("seed-demo")
 def seed_demo():
-    """Load Jharkhand's geography, demo booths and the demo accounts (safe to run again)."""
+    """Load Jharkhand's geography, demo booths, the demo accounts and sample records of
+    booth 1 (safe to run again)."""
     changes = seed_geography()
     users = seed_accounts()
     db.session.commit()
+    by_phone = {user.phone: user for user in users}
+    samples = seed_samples(by_phone["9000000001"], by_phone["9000000002"])
+    db.session.commit()
     click.echo(f"Geography: {describe_changes(changes)}.")
+    click.echo(f"Sample members and grievances added to booth 1: {samples}.")
     click.echo(f"Demo accounts (password {DEMO_PASSWORD}):")
     for user in users:
         unit = user.unit

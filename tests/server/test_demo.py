@@ -111,3 +111,34 @@ def test_the_block_president_sees_kankes_booths(make, runner, client):
     assert tree["counts"]["booths"] == 12
     assert [len(p["children"]) for p in tree["children"]] == [4, 4, 4]
     assert tree["children"][0]["children"][0]["code"] == "AC-65-1"
+
+
+def test_seed_demo_adds_sample_records_through_the_sync_engine_once(runner, make, client):
+    from sqlalchemy import func, select
+
+    from server.extensions import db
+    from server.grievances.models import Grievance
+    from server.roster.models import Member
+
+    first = runner.invoke(args=["seed-demo"])
+    assert first.exit_code == 0, first.output
+    assert "added to booth 1: 9" in first.output
+    again = runner.invoke(args=["seed-demo"])
+    assert "added to booth 1: 0" in again.output
+    statuses = sorted(db.session.scalars(select(Member.status)))
+    assert statuses == ["approved"] * 2 + ["pending"] * 4
+    assert db.session.scalar(select(func.count()).select_from(Grievance)) == 3
+    # The volunteer's phone pulls them like any record.
+    login = client.post(
+        "/api/auth/login",
+        json={
+            "phone": "9000000001",
+            "password": "booth-demo",
+            "device_id": "0b6c1a3e-2d4f-4a5b-8c9d-0e1f2a3b4c5d",
+            "device_name": "test",
+        },
+    )
+    token = login.json["access_token"]
+    pulled = client.get("/api/sync/pull", headers={"Authorization": f"Bearer {token}"}).json
+    entities = sorted({c["entity"] for c in pulled["changes"]})
+    assert entities == ["grievance", "grievance_note", "member"]
