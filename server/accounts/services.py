@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from flask import current_app
 from flask_jwt_extended import create_access_token, create_refresh_token
 from sqlalchemy import delete, func, or_, select, true, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
@@ -65,6 +67,32 @@ def _phone_taken():
 # Sessions
 
 
+def _register_device(device_id, user, device_name, now) -> Device:
+    """Insert the device row, tolerating a second login of the same new device at once."""
+    insert = pg_insert if db.engine.dialect.name == "postgresql" else sqlite_insert
+    db.session.execute(
+        insert(Device)
+        .values(
+            id=device_id,
+            user_id=user.id,
+            name=device_name,
+            created_at=now,
+            last_seen_at=now,
+            token_generation=1,
+            last_seq=0,
+        )
+        .on_conflict_do_nothing()
+    )
+    device = db.session.execute(
+        select(Device).where(Device.id == device_id).with_for_update()
+    ).scalar_one()
+    if device.user_id != user.id:
+        raise ApiError(
+            "device_in_use", "This device id belongs to another account; make a new one.", 409
+        )
+    return device
+
+
 def login(phone, password, device_id, device_name, address) -> Session:
     """Check the password and start a session on this device; limits are checked first."""
     now = now_ms()
@@ -89,16 +117,7 @@ def login(phone, password, device_id, device_name, address) -> Session:
         user.password_hash = passwords.hash_password(password)
     db.session.execute(delete(LoginAttempt).where(LoginAttempt.phone == phone))
     if device is None:
-        device = Device(
-            id=device_id,
-            user_id=user.id,
-            name=device_name,
-            created_at=now,
-            last_seen_at=now,
-            token_generation=1,
-        )
-        db.session.add(device)
-        db.session.flush()
+        device = _register_device(device_id, user, device_name, now)
     else:
         # A new login on a known device starts a new session: the old one's tokens end.
         _end_sessions(device, now)
