@@ -30,9 +30,9 @@ def from_environment() -> dict:
         ),
         # `make run` sends from a thread inside the app; production runs push-worker.
         "PUSH_INPROCESS": env("PUSH_INPROCESS", "").lower() in ("1", "true", "yes"),
-        "PUSH_BATCH_SIZE": int(env("PUSH_BATCH_SIZE", "100")),
-        # Concurrent sends inside one worker: a real push service is a round trip away.
-        "PUSH_SENDER_THREADS": int(env("PUSH_SENDER_THREADS", "8")),
+        "PUSH_BATCH_SIZE": int(env("PUSH_BATCH_SIZE", "200")),
+        # Requests in flight per worker: a real push service is a round trip away.
+        "PUSH_SEND_CONCURRENCY": int(env("PUSH_SEND_CONCURRENCY", "32")),
         "PUSH_POLL_SECONDS": float(env("PUSH_POLL_SECONDS", "2")),
         "PUSH_MAX_ATTEMPTS": int(env("PUSH_MAX_ATTEMPTS", "8")),
         "PUSH_BACKOFF_SECONDS": int(env("PUSH_BACKOFF_SECONDS", "30")),
@@ -41,6 +41,8 @@ def from_environment() -> dict:
         "PUSH_TTL_FLOOR_SECONDS": int(env("PUSH_TTL_FLOOR_SECONDS", "900")),
         "PUSH_CONNECT_TIMEOUT": float(env("PUSH_CONNECT_TIMEOUT", "5")),
         "PUSH_READ_TIMEOUT": float(env("PUSH_READ_TIMEOUT", "15")),
+        # An http(s) proxy for the push services, where the server has no direct egress.
+        "PUSH_PROXY_URL": env("PUSH_PROXY_URL") or None,
         # Sent and failed outbox rows are kept this long for inspection, then pruned.
         "PUSH_KEEP_DAYS": int(env("PUSH_KEEP_DAYS", "14")),
     }

@@ -14,7 +14,7 @@ import secrets
 import threading
 import time
 
-from sqlalchemy import and_, bindparam, delete, or_, select, update
+from sqlalchemy import and_, delete, or_, select, update
 
 from server.accounts.models import User
 from server.extensions import db
@@ -57,12 +57,14 @@ class PushWorker:
         self.ttl_floor = cfg["PUSH_TTL_FLOOR_SECONDS"]
         self.keep_ms = cfg["PUSH_KEEP_DAYS"] * 24 * HOUR * 1000
         timeout = (cfg["PUSH_CONNECT_TIMEOUT"], cfg["PUSH_READ_TIMEOUT"])
-        threads = cfg["PUSH_SENDER_THREADS"]
+        concurrency = cfg["PUSH_SEND_CONCURRENCY"]
         with app.app_context():
-            self.sender = sender or Sender(signer(app), threads, timeout)
+            self.sender = sender or Sender(
+                signer(app), concurrency, timeout, cfg.get("PUSH_PROXY_URL")
+            )
         # Long enough for a whole batch of timeouts: a lease must never run out while
         # its worker is still sending, or a second worker could send the same rows.
-        rounds = math.ceil(self.batch_size / self.sender.threads)
+        rounds = math.ceil(self.batch_size / self.sender.concurrency)
         self.lease_ms = int((rounds * sum(timeout) + 60) * 1000)
         self._pruned_at = 0
 
@@ -226,20 +228,25 @@ class PushWorker:
             }
             for i in expired
         ]
-        if rows:
+        # One UPDATE per distinct outcome (nearly always: every row "sent" at once),
+        # rather than one per row.
+        groups: dict[tuple, list[int]] = {}
+        for row in rows:
+            values = (row["_status"], row["_next"], row["_sent"], row["_code"], row["_error"])
+            groups.setdefault(values, []).append(row["_id"])
+        for (status, next_at, sent_at, code, error), ids in groups.items():
             db.session.execute(
                 update(table)
-                .where(table.c.id == bindparam("_id"), table.c.claim_token == token)
+                .where(table.c.id.in_(ids), table.c.claim_token == token)
                 .values(
-                    status=bindparam("_status"),
-                    next_attempt_at=bindparam("_next"),
-                    sent_at=bindparam("_sent"),
-                    last_status=bindparam("_code"),
-                    last_error=bindparam("_error"),
+                    status=status,
+                    next_attempt_at=next_at,
+                    sent_at=sent_at,
+                    last_status=code,
+                    last_error=error,
                     claim_token=None,
                     lease_until=None,
-                ),
-                rows,
+                )
             )
         for o in gone:
             # Only the subscription that answered 410: a device that re-subscribed

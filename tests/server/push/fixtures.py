@@ -43,7 +43,7 @@ def push_config(app, monkeypatch):
     monkeypatch.setitem(
         app.config, "PUSH_ALLOWED_HOSTS", [*app.config["PUSH_ALLOWED_HOSTS"], "127.0.0.1"]
     )
-    monkeypatch.setitem(app.config, "PUSH_SENDER_THREADS", 4)
+    monkeypatch.setitem(app.config, "PUSH_SEND_CONCURRENCY", 8)
     return public_key_b64(key)
 
 

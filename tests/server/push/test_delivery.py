@@ -1,6 +1,7 @@
 """Delivering meeting alerts through the stand-in push service: content, headers,
 retries, removal of dead subscriptions, size, and no double sends."""
 
+import socket
 import threading
 import time
 import uuid
@@ -352,3 +353,24 @@ def test_app_sends_from_its_own_thread_when_asked(app, client, make, standin, cl
         with inprocess.app_context():
             db.engine.dispose()
     assert not sender.thread.is_alive()
+
+
+def test_unreachable_push_service_is_retried_later(client, make, standin, worker, clock):
+    g = make.geo()
+    leader = make.user("block_president", g.k1)
+    volunteer = make.user("volunteer", g.b1)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed_port = probe.getsockname()[1]
+    body = standin.subscription("x")
+    body["endpoint"] = f"http://127.0.0.1:{closed_port}/push/x"
+    response = client.post("/api/push/subscriptions", json=body, headers=make.headers(volunteer))
+    assert response.status_code == 201
+    meeting_changed(
+        make_meeting(leader, g.k1, clock.ms + 48 * HOUR_MS), "created", leader, now=clock.ms
+    )
+    db.session.commit()
+    assert worker.run_once()["retry"] == 1
+    row = db.session.scalar(select(PushDelivery))
+    assert (row.status, row.attempts, row.last_status) == ("pending", 1, None)
+    assert row.last_error and row.next_attempt_at > clock.ms
