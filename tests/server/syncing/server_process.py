@@ -146,6 +146,9 @@ class GunicornServer:
                 str(self.timeout),
                 "--chdir",
                 str(ROOT),
+                # The default control socket is one path per user: servers running side by
+                # side (tests, benchmarks) would take it from each other.
+                "--no-control-socket",
                 "server:create_app()",
             ],
             cwd=ROOT,
@@ -194,6 +197,15 @@ class GunicornServer:
         """Remove the log file when this object made it."""
         if self._own_log:
             self.log_path.unlink(missing_ok=True)
+
+    def wait_for_log(self, text: str, seconds: float = 15) -> bool:
+        """Wait until the log holds `text` (the master logs a worker's death after reaping it)."""
+        deadline = time.monotonic() + seconds
+        while text not in self.log():
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.05)
+        return True
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""

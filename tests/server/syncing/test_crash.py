@@ -194,7 +194,7 @@ def test_push_killed_midway_leaves_nothing_and_retry_applies_it_once(database, t
         with pytest.raises(requests.ConnectionError):
             push(crashing, token, device_id, batch)
         # The answer was lost because the worker was killed, not for any other reason.
-        assert "was sent SIGKILL" in crashing.log(), crashing.log_tail()
+        assert crashing.wait_for_log("was sent SIGKILL"), crashing.log_tail()
 
     nothing = {"members": 0, "changes": 0, "applied": 0, "audit": 0, "last_seq": 0}
     assert stored(database, device_id) == nothing
