@@ -2,7 +2,8 @@
 
 import { useEffect } from 'preact/hooks';
 
-import { ATTENTION, CONFLICTS, META, OUTBOX } from './db/index.js';
+import { ATTENTION, META, OUTBOX } from './db/index.js';
+import { openConflicts } from './sync/overlay.js';
 import { t, useLang } from './i18n/index.js';
 import { matchRoute, navigate, useLocation } from './router.js';
 import { routes, tabs } from './routes.js';
@@ -39,7 +40,7 @@ function UpdatePrompt() {
 }
 
 function Tabs({ role, path }) {
-  const attention = useLive(async (db) => (await db.count(ATTENTION)) + (await db.getAll(CONFLICTS)).filter((c) => !c.resolved).length);
+  const attention = useLive(async (db) => (await db.count(ATTENTION)) + (await openConflicts(db)).length);
   const waiting = useLive((db) => db.count(OUTBOX));
   return (
     <nav class="tabs" aria-label={t('nav.label')}>

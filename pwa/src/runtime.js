@@ -7,6 +7,7 @@ import { META, clearLocalData, deleteLocalDb, onBlocking, onChange, openLocalDb 
 import { createSyncEngine } from './sync/engine.js';
 import { deviceId, enqueue } from './sync/outbox.js';
 import { createScheduler } from './sync/scheduler.js';
+import { chosenLang, setLang } from './i18n/index.js';
 import { checkForUpdate } from './sw-register.js';
 
 /** @type {import('idb').IDBPDatabase} */
@@ -143,6 +144,11 @@ export async function logIn(phone, password) {
     await clearLocalData(db, { keepDevice: true });
     await db.put(META, session, 'session');
   }
+  // A language picked on this phone wins and is saved to the account; otherwise the
+  // account's language (picked on another phone) applies here too.
+  const chosen = chosenLang();
+  if (chosen && chosen !== session.user.language) api.patch('/api/me', { language: chosen }).catch(() => {});
+  else if (!chosen && session.user.language) setLang(session.user.language);
   await refreshProfile();
   syncNow();
   return session;

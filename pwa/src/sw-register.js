@@ -5,6 +5,14 @@ import { useEffect, useState } from 'preact/hooks';
 /** @type {ServiceWorkerRegistration|null} */
 let registration = null;
 let updateReady = false;
+let updateRequested = false;
+let reloading = false;
+
+function reloadOnce() {
+  if (reloading) return;
+  reloading = true;
+  location.reload();
+}
 /** @type {Set<() => void>} */
 const listeners = new Set();
 
@@ -24,12 +32,14 @@ function watch(worker) {
 
 export function registerServiceWorker() {
   if (!('serviceWorker' in navigator)) return;
-  let controller = navigator.serviceWorker.controller;
   navigator.serviceWorker.addEventListener('controllerchange', () => {
-    // A new release took over from an old one (here or in another tab): run its code.
-    // The first install taking control of a fresh page needs no reload.
-    if (controller) location.reload();
-    controller = navigator.serviceWorker.controller;
+    // The release this page asked for has taken over: run its code. (The first install
+    // taking control of a fresh page needs no reload.)
+    if (updateRequested) reloadOnce();
+  });
+  navigator.serviceWorker.addEventListener('message', (event) => {
+    // Another tab let a new release take over: this tab's code is now the old one.
+    if (event.data && event.data.type === 'activated' && event.data.release !== __RELEASE__) reloadOnce();
   });
   navigator.serviceWorker
     .register('/sw.js', { updateViaCache: 'none' })
@@ -55,8 +65,10 @@ export function checkForUpdate() {
 /** Let the waiting release take over; the page reloads on `controllerchange`. */
 export function applyUpdate() {
   const waiting = registration && registration.waiting;
-  if (waiting) waiting.postMessage({ type: 'SKIP_WAITING' });
-  else location.reload();
+  if (waiting) {
+    updateRequested = true;
+    waiting.postMessage({ type: 'SKIP_WAITING' });
+  } else reloadOnce();
 }
 
 /** Whether a new release is waiting for the person to reload. */

@@ -26,8 +26,15 @@ worker.addEventListener('message', (event) => {
 });
 
 worker.addEventListener('activate', (event) => {
-  // The first install takes control at once so the first visit already works offline.
-  event.waitUntil(worker.clients.claim());
+  // The first install takes control at once so the first visit already works offline;
+  // open tabs of an older release hear which release now serves them.
+  event.waitUntil(
+    worker.clients.claim().then(async () => {
+      for (const client of await worker.clients.matchAll({ type: 'window' })) {
+        client.postMessage({ type: 'activated', release: __RELEASE__ });
+      }
+    }),
+  );
 });
 
 /** Background Sync (Chromium only): the outbox goes out even after the tab is closed. */

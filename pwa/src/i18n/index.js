@@ -23,6 +23,15 @@ let current = typeof localStorage === 'undefined' ? 'hi' : stored();
 /** @type {Set<(lang: string) => void>} */
 const listeners = new Set();
 
+/** The language the person picked on this phone, or null if they never picked one. */
+export function chosenLang() {
+  try {
+    return localStorage.getItem(STORAGE_KEY);
+  } catch {
+    return null;
+  }
+}
+
 export function getLang() {
   return current;
 }

@@ -78,7 +78,9 @@ export async function listShown(db, entity) {
   for (const m of outbox) if (m.entity === entity) entry(m.id).pending.push(m);
   for (const m of attention) if (m.entity === entity) entry(m.id).rejected.push(m);
   for (const c of conflicts) {
-    if (c.entity === entity && !c.resolved && byId.has(c.record_id)) entry(c.record_id).conflicts.push(c);
+    if (c.entity === entity && !c.resolved && !isBeingResolved(c, outbox) && byId.has(c.record_id)) {
+      entry(c.record_id).conflicts.push(c);
+    }
   }
   /** @type {ShownRecord[]} */
   const shown = [];
@@ -109,14 +111,15 @@ export async function listShown(db, entity) {
  */
 export async function getShown(db, entity, id) {
   const tx = db.transaction([RECORDS, OUTBOX, ATTENTION, CONFLICTS]);
-  const [row, pending, rejected, conflicts] = await Promise.all([
+  const [row, pending, rejected, conflicts, resolutions] = await Promise.all([
     tx.objectStore(RECORDS).get([entity, id]),
     tx.objectStore(OUTBOX).index('record').getAll([entity, id]),
     tx.objectStore(ATTENTION).index('record').getAll([entity, id]),
     tx.objectStore(CONFLICTS).index('record').getAll([entity, id]),
+    tx.objectStore(OUTBOX).getAll(),
   ]);
   await tx.done;
-  const open = conflicts.filter((c) => !c.resolved);
+  const open = conflicts.filter((c) => !c.resolved && !isBeingResolved(c, resolutions));
   let record = overlay(row?.record, pending);
   if (!record && !row && !pending.length && rejected.length) {
     record = overlay(null, rejected.filter((m) => m.op === 'upsert'));
@@ -130,4 +133,25 @@ export async function getShown(db, entity, id) {
     rejected,
     conflicts: open,
   };
+}
+
+/**
+ * Conflicts still open for the person: not resolved on the server, and no resolution
+ * waiting in the outbox.
+ * @param {import('idb').IDBPDatabase} db
+ * @returns {Promise<any[]>}
+ */
+export async function openConflicts(db) {
+  const tx = db.transaction([CONFLICTS, OUTBOX]);
+  const [conflicts, outbox] = await Promise.all([tx.objectStore(CONFLICTS).getAll(), tx.objectStore(OUTBOX).getAll()]);
+  await tx.done;
+  return conflicts.filter((c) => !c.resolved && !isBeingResolved(c, outbox));
+}
+
+/**
+ * @param {any} conflict
+ * @param {Mutation[]} outbox
+ */
+function isBeingResolved(conflict, outbox) {
+  return outbox.some((m) => m.entity === 'conflict' && m.id === conflict.id && m.fields?.resolved === true);
 }

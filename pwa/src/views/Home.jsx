@@ -1,15 +1,15 @@
 /** Home: sync state (last synced, waiting, needing attention) and the squad's progress. */
 
-import { ATTENTION, CONFLICTS, META, OUTBOX } from '../db/index.js';
+import { ATTENTION, META, OUTBOX } from '../db/index.js';
 import { formatAgo, t } from '../i18n/index.js';
 import { syncNow, useLive, useOnline, useSyncStatus } from '../runtime.js';
-import { listShown } from '../sync/overlay.js';
+import { listShown, openConflicts } from '../sync/overlay.js';
 import { myBooths, unitName } from '../units.js';
 import { Loading, SquadProgress, squadCounts } from './ui.jsx';
 
 /** Waiting, needing-attention and last-synced figures, shared with the sync screen. */
 export async function syncFigures(/** @type {import('idb').IDBPDatabase} */ db) {
-  const conflicts = (await db.getAll(CONFLICTS)).filter((c) => !c.resolved);
+  const conflicts = await openConflicts(db);
   return {
     waiting: await db.count(OUTBOX),
     rejected: await db.count(ATTENTION),

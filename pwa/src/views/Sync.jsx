@@ -1,11 +1,11 @@
 /** The sync screen: waiting changes, conflicts side by side, and rejected changes to fix or discard. */
 
-import { CONFLICTS, RECORDS } from '../db/index.js';
+import { RECORDS } from '../db/index.js';
 import { errorText, formatTime, t } from '../i18n/index.js';
 import { navigate } from '../router.js';
 import { getDb, saveChange, useLive } from '../runtime.js';
 import { discardRejected, needingAttention, waiting } from '../sync/outbox.js';
-import { getShown } from '../sync/overlay.js';
+import { getShown, openConflicts } from '../sync/overlay.js';
 import { Empty, Loading, Page } from './ui.jsx';
 import { SyncSummary } from './Home.jsx';
 
@@ -32,7 +32,7 @@ function fieldLabel(/** @type {string} */ field) {
 }
 
 async function loadConflicts(/** @type {import('idb').IDBPDatabase} */ db) {
-  const open = (await db.getAll(CONFLICTS)).filter((c) => !c.resolved);
+  const open = await openConflicts(db);
   return Promise.all(
     open.map(async (c) => ({ conflict: c, shown: await getShown(db, c.entity, c.record_id), server: await db.get(RECORDS, [c.entity, c.record_id]) })),
   );
