@@ -101,7 +101,7 @@ class LiveServer:
             admin.execute(f'CREATE DATABASE "{self.db_name}"')
         self.flask("init-db")
         self.flask("seed-demo")
-        self._log = open(self.log_path, "wb")
+        self._log = open(self.log_path, "wb")  # noqa: SIM115  (kept open for the server)
         self.process = subprocess.Popen(
             [
                 sys.executable,
