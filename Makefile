@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 FLASK := $(VENV)/bin/flask --app server
 PG_ADMIN_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
 
-.PHONY: run test test-sqlite test-postgres install lint bench schema clean
+.PHONY: run test test-sqlite test-postgres install lint bench schema clean pwa test-js test-e2e chromium
 
 $(VENV)/.installed: setup.cfg pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -14,20 +14,49 @@ $(VENV)/.installed: setup.cfg pyproject.toml
 
 install: $(VENV)/.installed
 
-run: install
+# The offline app: built into pwa/dist (never committed) whenever its sources change.
+PWA_SOURCES := $(shell find pwa/src pwa/tools -type f) pwa/build.mjs pwa/package.json
+
+pwa/node_modules/.installed: pwa/package.json pwa/package-lock.json
+	cd pwa && npm ci --no-audit --no-fund
+	touch $@
+
+pwa/dist/index.html: pwa/node_modules/.installed $(PWA_SOURCES) pwa/package-lock.json
+	cd pwa && node build.mjs
+
+pwa: pwa/dist/index.html
+
+run: install pwa
 	$(FLASK) init-db
 	$(FLASK) seed-demo
 	$(FLASK) vapid-keys
 	PUSH_INPROCESS=1 $(FLASK) run --host 127.0.0.1 --port 5000
 
 # Both databases: SQLite, the embedded default, and PostgreSQL, the central one.
-test: install lint test-sqlite test-postgres
+test: install lint pwa test-js test-sqlite test-postgres test-e2e
 
 test-sqlite: install
-	TEST_DATABASE=sqlite $(PY) -m pytest -p no:cacheprovider $(PYTEST_ARGS)
+	TEST_DATABASE=sqlite $(PY) -m pytest -p no:cacheprovider --ignore=tests/e2e $(PYTEST_ARGS)
 
 test-postgres: install
-	TEST_DATABASE=postgres TEST_PG_ADMIN_URL=$(PG_ADMIN_URL) $(PY) -m pytest -p no:cacheprovider $(PYTEST_ARGS)
+	TEST_DATABASE=postgres TEST_PG_ADMIN_URL=$(PG_ADMIN_URL) $(PY) -m pytest -p no:cacheprovider --ignore=tests/e2e $(PYTEST_ARGS)
+
+# The app's own unit tests (client sync engine, catalogues), in Node.
+test-js: pwa
+	cd pwa && node --test ../tests/pwa/
+
+# Debian's Chromium for the browser tests (and a Devanagari font for readable screenshots).
+# Installed when missing and root; otherwise a missing browser fails the browser tests.
+chromium:
+	@if [ ! -x /usr/bin/chromium ] || ! fc-list :lang=hi | grep -q .; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update && apt-get install -y chromium fonts-lohit-deva; \
+	  else echo "Chromium or a Devanagari font is missing: apt-get install chromium fonts-lohit-deva" >&2; fi; \
+	fi
+
+# The app in real Chromium against the real server, always on PostgreSQL.
+test-e2e: install pwa chromium
+	TEST_PG_ADMIN_URL=$(PG_ADMIN_URL) $(PY) -m pytest -p no:cacheprovider tests/e2e $(PYTEST_ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check server sync tests bench

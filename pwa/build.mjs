@@ -7,7 +7,6 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { gzipSync } from 'node:zlib';
 
 import * as esbuild from 'esbuild';
-import { injectManifest } from 'workbox-build';
 
 import { allIcons } from './tools/icons.mjs';
 
@@ -94,20 +93,28 @@ const manifest = {
 };
 writeFileSync(join(out, 'manifest.webmanifest'), JSON.stringify(manifest, null, 2));
 
-// The worker is bundled first, then Workbox writes the precache list (URL + revision)
-// into it; a changed file changes sw.js, which is what makes a phone see a new release.
-const workerSource = join(out, 'sw.src.js');
-await esbuild.build({ ...common, entryPoints: [join(src, 'sw.js')], outfile: workerSource, format: 'iife' });
-const precache = await injectManifest({
-  swSrc: workerSource,
-  swDest: join(out, 'sw.js'),
-  globDirectory: out,
-  globPatterns: ['index.html', 'assets/*.{js,css}', 'manifest.webmanifest', 'icons/*.png'],
+// The worker carries the precache list (URL + revision) that workbox-precaching installs;
+// a changed file changes sw.js, which is what makes a phone see a new release.
+const precached = [
+  'index.html',
+  'manifest.webmanifest',
+  ...filesUnder(join(out, 'assets')).map((path) => relative(out, path)),
+  ...filesUnder(join(out, 'icons')).map((path) => relative(out, path)),
+].sort();
+const precacheList = precached.map((path) => ({
+  url: '/' + path,
   // Hashed names carry their revision already.
-  dontCacheBustURLsMatching: /^assets\/.+-[A-Z0-9]{8}\.(js|css)$/,
+  revision: /^assets\/.+-[A-Z0-9]{8}\.(js|css)$/.test(path)
+    ? null
+    : createHash('md5').update(readFileSync(join(out, path))).digest('hex'),
+}));
+await esbuild.build({
+  ...common,
+  entryPoints: [join(src, 'sw.js')],
+  outfile: join(out, 'sw.js'),
+  format: 'iife',
+  define: { ...common.define, 'self.__WB_MANIFEST': JSON.stringify(precacheList) },
 });
-rmSync(workerSource);
-for (const warning of precache.warnings) console.warn(warning);
 
 // Precompressed copies: the server sends these to browsers that accept gzip.
 for (const path of filesUnder(out)) {
@@ -120,5 +127,5 @@ const gz = (/** @type {string} */ path) => statSync(join(out, path + '.gz')).siz
 const shell = ['/index.html', script, style, '/sw.js'].reduce((sum, path) => sum + gz(path), 0);
 console.log(
   `built release ${release} into ${relative(process.cwd(), out) || '.'}: ` +
-    `${precache.count} files precached; app shell ${(shell / 1024).toFixed(1)} KB gzip`,
+    `${precacheList.length} files precached; app shell ${(shell / 1024).toFixed(1)} KB gzip`,
 );

@@ -58,6 +58,7 @@ export default {
     waiting: 'waiting',
     attention: 'need attention',
     allSynced: 'Everything has reached the server.',
+    attentionWords: '{n} need your attention',
     waitingWords: '{n} waiting',
     noBooths: 'The list of booths is not on this phone yet; it comes with the next signal.',
   },

@@ -48,9 +48,11 @@ export function SyncSummary() {
         </a>
       </div>
       <p class="sync-words" data-testid="sync-words">
-        {figures.waiting === 0 && attention === 0
-          ? t('home.allSynced')
-          : t('home.waitingWords', { n: figures.waiting })}
+        {figures.waiting > 0
+          ? t('home.waitingWords', { n: figures.waiting })
+          : attention > 0
+            ? t('home.attentionWords', { n: attention })
+            : t('home.allSynced')}
       </p>
       <button type="button" class="secondary" disabled={!online || syncing} onClick={() => syncNow()}>
         {online ? t('sync.now') : t('sync.offline')}
