@@ -22,6 +22,9 @@ function TopBar() {
       <span class={online ? 'net on' : 'net off'} data-testid="network" role="status">
         {syncing ? t('sync.running') : online ? t('net.online') : t('net.offline')}
       </span>
+      <a href="/settings" class="settings-link">
+        {t('nav.settings')}
+      </a>
     </header>
   );
 }

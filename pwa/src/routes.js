@@ -6,6 +6,7 @@ import { Home } from './views/Home.jsx';
 import { Login } from './views/Login.jsx';
 import { MemberForm } from './views/MemberForm.jsx';
 import { Members } from './views/Members.jsx';
+import { MeetingDetail, Meetings } from './views/meetings.js';
 import { Settings } from './views/Settings.jsx';
 import { Sync } from './views/Sync.jsx';
 
@@ -27,12 +28,15 @@ export const routes = [
   { path: '/grievances/new', view: GrievanceForm },
   { path: '/grievances/:id', view: GrievanceDetail },
   { path: '/approvals', view: Approvals, roles: APPROVERS },
+  { path: '/meetings', view: Meetings },
+  { path: '/meetings/:id', view: MeetingDetail },
   { path: '/sync', view: Sync },
   { path: '/settings', view: Settings },
 ];
 
 /**
- * The bottom tabs: catalogue key under "nav.", path, and the roles that see it.
+ * The bottom tabs: catalogue key under "nav.", path, and the roles that see it. At most six
+ * fit a 360 px screen in Hindi; settings is reached from the top bar.
  * @type {{key: string, path: string, roles?: string[]}[]}
  */
 export const tabs = [
@@ -40,6 +44,6 @@ export const tabs = [
   { key: 'members', path: '/members' },
   { key: 'grievances', path: '/grievances' },
   { key: 'approvals', path: '/approvals', roles: APPROVERS },
+  { key: 'meetings', path: '/meetings' },
   { key: 'sync', path: '/sync' },
-  { key: 'settings', path: '/settings' },
 ];

@@ -88,13 +88,15 @@ class LiveServer:
         }
 
     def flask(self, *args):
-        subprocess.run(
+        done = subprocess.run(
             [sys.executable, "-m", "flask", "--app", "server", *args],
             cwd=ROOT,
             env=self.env(),
-            check=True,
             capture_output=True,
+            text=True,
         )
+        if done.returncode:
+            raise RuntimeError(f"flask {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")
 
     def start(self):
         with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:

@@ -5,6 +5,7 @@ import { formatAgo, t } from '../i18n/index.js';
 import { syncNow, useLive, useOnline, useSyncStatus } from '../runtime.js';
 import { listShown, openConflicts } from '../sync/overlay.js';
 import { myBooths, unitName } from '../units.js';
+import { AlertsOffer } from './meetings.js';
 import { Loading, SquadProgress, squadCounts } from './ui.jsx';
 
 /** Waiting, needing-attention and last-synced figures, shared with the sync screen. */
@@ -77,6 +78,7 @@ export function Home({ session }) {
         </p>
       </div>
       <SyncSummary />
+      <AlertsOffer />
       <div class="card">
         <h2>{t('home.squad')}</h2>
         {!data ? (

@@ -5,6 +5,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { OUTBOX } from '../db/index.js';
 import { getLang, setLang, t } from '../i18n/index.js';
 import { getApi, logOut, useLive } from '../runtime.js';
+import { removeSubscription } from './meetings.js';
 import { Page } from './ui.jsx';
 
 /** @type {any} */
@@ -71,6 +72,8 @@ export function Settings() {
       setConfirming(true);
       return;
     }
+    // Alerts for this account must stop on this phone; offline this is best effort.
+    await removeSubscription().catch(() => {});
     await logOut();
   }
 
