@@ -34,6 +34,9 @@ class MutationEnvelope(Schema):
     seq = StrictInt(required=True, validate=validate.Range(min=1))
 
 
+ENVELOPE = MutationEnvelope()
+
+
 class PushRequest(Schema):
     class Meta:
         unknown = RAISE
@@ -48,7 +51,7 @@ class PushRequest(Schema):
         errors = {}
         for i, raw in enumerate(data.get("mutations", [])):
             try:
-                MutationEnvelope().load(raw)
+                ENVELOPE.load(raw)
             except ValidationError as err:
                 errors[str(i)] = err.messages
         if errors:

@@ -7,7 +7,7 @@ from server.auth import Actor
 from server.extensions import db
 from server.records import now_ms
 from server.syncing.service import principal
-from server.syncing.store import SqlStore
+from server.syncing.store import BatchStore
 from sync.engine import Mutation, apply_mutation
 from sync.hlc import format_hlc
 
@@ -43,23 +43,28 @@ class Writer:
             db.session.add(device)
             db.session.flush()
         self.actor = Actor(user, device)
-        self.store = SqlStore(self.actor)
         self.who = principal(self.actor)
         self.ticks = 0
 
     def apply(self, entity, record_id, fields, base=None):
+        """Apply and write one mutation at once, so the next one (by anyone) sees it."""
         self.ticks += 1
         now = now_ms()
-        mutation = Mutation(
-            self.ticks,
-            entity,
-            "upsert",
-            record_id,
-            base,
-            format_hlc(now, self.ticks, self.actor.device_id),
-            fields,
+        stamp = format_hlc(now, self.ticks, self.actor.device_id)
+        store = BatchStore(self.actor)
+        store.begin()
+        outcome = apply_mutation(
+            store,
+            self.who,
+            Mutation(self.ticks, entity, "upsert", record_id, base, stamp, fields),
+            now,
         )
-        return apply_mutation(self.store, self.who, mutation, now)
+        store.commit()
+        store.flush()
+        return outcome
+
+    def exists(self, entity, record_id):
+        return BatchStore(self.actor).load(entity, record_id) is not None
 
 
 def seed_samples(volunteer: User, president: User) -> int:
@@ -69,7 +74,7 @@ def seed_samples(volunteer: User, president: User) -> int:
     added = 0
     for n, (name, age, gender, phone, skills) in enumerate(MEMBERS):
         member_id = sample_id("member", n)
-        if writer.store.load("member", member_id) is not None:
+        if writer.exists("member", member_id):
             continue
         outcome = writer.apply(
             "member",
@@ -89,7 +94,7 @@ def seed_samples(volunteer: User, president: User) -> int:
         added += 1
     for n, (category, description, against) in enumerate(GRIEVANCES):
         grievance_id = sample_id("grievance", n)
-        if writer.store.load("grievance", grievance_id) is not None:
+        if writer.exists("grievance", grievance_id):
             continue
         outcome = writer.apply(
             "grievance",

@@ -5,7 +5,7 @@ import os
 import signal
 
 from flask import current_app
-from sqlalchemy import and_, or_, select, tuple_
+from sqlalchemy import and_, insert, or_, select, tuple_
 from sqlalchemy.exc import IntegrityError
 
 from server.accounts.models import Device
@@ -13,7 +13,7 @@ from server.errors import ApiError
 from server.extensions import db
 from server.records import now_ms
 from server.syncing.models import AppliedMutation, RecordChange
-from server.syncing.store import MODELS, SqlStore, pull_horizon, scope_key
+from server.syncing.store import MODELS, BatchStore, pull_horizon, scope_key
 from server.syncing.wire import to_record
 from sync import hlc as hlcs
 from sync.engine import Mutation, Principal, Rejection, apply_mutation
@@ -22,6 +22,7 @@ from sync.protocol import (
     MAX_MUTATIONS,
     REJECTED,
     SCHEMA_VERSION,
+    UUID_RE,
     decode_cursor,
     encode_cursor,
     mutation_problems,
@@ -81,31 +82,44 @@ def push_changes(actor, body: dict) -> dict:
 
     now = now_ms()
     who = principal(actor)
-    store = SqlStore(actor)
-    results, latest = [], None
+    store = BatchStore(actor)
+    store.prepare(fresh)
+    done = {} if len(fresh) == len(mutations) else replayed(actor, mutations[0]["seq"], last_seq)
+    results, applied, latest = [], [], None
     for raw in mutations:
         if raw["seq"] <= last_seq:
-            results.append(replay(actor, raw))
+            results.append(replay(store, actor, raw, done.get(raw["seq"])))
             continue
         result, stamp = apply_one(store, who, raw, now)
         results.append(result)
         if stamp and (latest is None or stamp > latest):
             latest = stamp
-        db.session.add(
-            AppliedMutation(
-                device_id=device.id,
-                seq=raw["seq"],
-                entity=str(raw.get("entity"))[:16],
-                record_id=str(raw.get("id"))[:36],
-                status=result["status"],
-                error=result["error"],
-                at=now,
-            )
+        applied.append(
+            {
+                "device_id": device.id,
+                "seq": raw["seq"],
+                "entity": str(raw.get("entity"))[:16],
+                "record_id": str(raw.get("id"))[:36],
+                "status": result["status"],
+                "error": result["error"],
+                "at": now,
+            }
         )
         last_seq = raw["seq"]
-        crash_for_test(len(results))
+    try:
+        store.flush()
+        if applied:
+            db.session.execute(insert(AppliedMutation.__table__), applied)
+    except IntegrityError as exc:
+        # A uniqueness race the locks did not cover: nothing of the push is kept.
+        db.session.rollback()
+        log.warning("Integrity error writing a push of device %s: %s", actor.device_id, exc.orig)
+        raise ApiError(
+            "retry", "Another change collided with this one; send it again.", 503
+        ) from exc
     device.last_seq = last_seq
     device.last_seen_at = now
+    crash_for_test(len(applied))
     db.session.commit()
     return {
         "last_seq": last_seq,
@@ -115,8 +129,8 @@ def push_changes(actor, body: dict) -> dict:
 
 
 def crash_for_test(applied: int):
-    """Kill this worker mid-push when the crash test asks (SYNC_CRASH_AFTER; never set in
-    production), to prove a push is all or nothing."""
+    """Kill this worker after writing a push but before committing it, when the crash test
+    asks (SYNC_CRASH_AFTER; never set in production): a push is all or nothing."""
     crash_after = current_app.config.get("SYNC_CRASH_AFTER")
     if crash_after and applied >= crash_after:
         db.session.flush()
@@ -124,7 +138,7 @@ def crash_for_test(applied: int):
 
 
 def apply_one(store, who, raw, now):
-    """Apply one mutation inside a savepoint, so a rejection leaves nothing behind."""
+    """Apply one mutation; a rejection leaves nothing of it behind in the batch."""
     problems = mutation_problems(raw)
     if problems:
         error = {
@@ -132,7 +146,7 @@ def apply_one(store, who, raw, now):
             "message": "The change is malformed.",
             "fields": problems,
         }
-        return rejected(raw, error, store.actor.user), None
+        return rejected(store, raw, error), None
     mutation = Mutation(
         raw["seq"],
         raw["entity"],
@@ -142,33 +156,27 @@ def apply_one(store, who, raw, now):
         hlcs.clamp(raw["hlc"], now),
         raw.get("fields") or {},
     )
-    savepoint = db.session.begin_nested()
+    store.begin()
     try:
         outcome = apply_mutation(store, who, mutation, now)
-        savepoint.commit()
     except Rejection as rejection:
-        savepoint.rollback()
-        return rejected(raw, rejection.as_error(), store.actor.user), mutation.hlc
-    except IntegrityError:
-        # A uniqueness race the locks did not cover: refuse this one, keep the rest.
-        savepoint.rollback()
-        log.warning("Integrity error applying %s %s", mutation.entity, mutation.id)
-        error = {"code": "conflict", "message": "Try this change again.", "fields": {}}
-        return rejected(raw, error, store.actor.user), mutation.hlc
+        store.rollback()
+        return rejected(store, raw, rejection.as_error()), mutation.hlc
+    store.commit()
     record = outcome.record
     return {
         "seq": mutation.seq,
         "status": outcome.status,
         "id": record.id,
         "version": record.version,
-        "record": to_record(record.entity, store.obj(record), store.actor.user),
+        "record": store.view(record.entity, record.id, store.actor.user),
         "conflicts": outcome.conflicts,
         "error": outcome.error,
     }, mutation.hlc
 
 
-def rejected(raw, error, viewer):
-    record = current_record(raw, viewer)
+def rejected(store, raw, error):
+    record = current_record(store, raw)
     return {
         "seq": raw["seq"],
         "status": REJECTED,
@@ -180,20 +188,30 @@ def rejected(raw, error, viewer):
     }
 
 
-def current_record(raw, viewer):
-    model = MODELS.get(raw.get("entity"))
-    if model is None or not isinstance(raw.get("id"), str):
+def current_record(store, raw):
+    if raw.get("entity") not in MODELS or not isinstance(raw.get("id"), str):
         return None
-    obj = db.session.get(model, raw["id"].lower())
-    return None if obj is None else to_record(raw["entity"], obj, viewer)
+    if not UUID_RE.match(raw["id"].lower()):
+        return None
+    return store.view(raw["entity"], raw["id"].lower(), store.actor.user)
 
 
-def replay(actor, raw):
+def replayed(actor, first_seq, last_seq) -> dict:
+    """The stored outcomes of the retried seqs, in one query."""
+    rows = db.session.execute(
+        select(AppliedMutation).where(
+            AppliedMutation.device_id == actor.device_id,
+            AppliedMutation.seq.between(first_seq, last_seq),
+        )
+    ).scalars()
+    return {row.seq: row for row in rows}
+
+
+def replay(store, actor, raw, done):
     """A seq applied before (a retry): today's record, and the same rejection if it was one."""
-    done = db.session.get(AppliedMutation, (actor.device_id, raw["seq"]))
     if done is not None and done.status == REJECTED:
-        return rejected(raw, done.error, actor.user)
-    record = current_record(raw, actor.user)
+        return rejected(store, raw, done.error)
+    record = current_record(store, raw)
     return {
         "seq": raw["seq"],
         "status": DUPLICATE,

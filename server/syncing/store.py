@@ -1,14 +1,25 @@
-"""The sync engine's store, on SQLAlchemy: rows, locks, the change index and conflicts."""
+"""The sync engine's store, on SQLAlchemy: a push's reads, locks and writes in a few statements.
 
+A push of 100 mutations must not cost 100 × a dozen round trips. So a `BatchStore`
+prefetches every record, booth, squad count and EPIC holder the batch names (locking
+them), lets the engine decide in memory, and writes everything at the end in bulk
+statements. Each mutation runs between `begin()` and `commit()` / `rollback()`: a
+rejected one leaves no trace in memory, so nothing of it is written.
+"""
+
+import copy
+import re
 import uuid
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 
-from sqlalchemy import func, select, text, update
+from sqlalchemy import bindparam, func, insert, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from server.accounts.models import Device
-from server.audit.services import log_change
+from server.audit.models import AuditEntry
+from server.audit.services import client_address
 from server.extensions import db
 from server.geo.models import Unit
 from server.grievances.models import Grievance, GrievanceNote, GrievanceSerial
@@ -16,7 +27,8 @@ from server.meetings.models import Meeting, Rsvp
 from server.records import now_ms
 from server.roster.models import Member
 from server.syncing.models import Conflict, RecordChange, SyncCounter
-from sync.engine import SENSITIVE_CATEGORIES, Place, Principal, Record
+from server.syncing.wire import to_record
+from sync.engine import ACTIVE, SENSITIVE_CATEGORIES, Place, Record
 
 MODELS = {
     "member": Member,
@@ -26,6 +38,10 @@ MODELS = {
     "rsvp": Rsvp,
     "conflict": Conflict,
 }
+# Insert order: parents before children.
+ENTITY_ORDER = ("member", "grievance", "grievance_note", "meeting", "rsvp", "conflict")
+BOOTH_SCOPED = ("member", "grievance", "grievance_note")
+STAMPS = ("created_at", "updated_at", "created_by")
 # Columns that are not the record's values (the engine sees everything else).
 META_COLUMNS = {
     "id",
@@ -45,12 +61,34 @@ def is_postgres() -> bool:
     return db.engine.dialect.name == "postgresql"
 
 
+def upsert():
+    return pg_insert if is_postgres() else sqlite_insert
+
+
 def columns(model) -> list[str]:
     return [c.key for c in model.__table__.columns if c.key not in META_COLUMNS]
 
 
+VALUE_COLUMNS = {entity: columns(model) for entity, model in MODELS.items()}
+
+
+def column_default(column):
+    """A column's Python-side default (the bulk insert does not run the ORM's)."""
+    if column.default is None:
+        return None
+    arg = column.default.arg
+    return arg(None) if callable(arg) else arg
+
+
+DEFAULTS = {
+    entity: {c.key: column_default(c) for c in model.__table__.columns
+             if c.key in VALUE_COLUMNS[entity]}
+    for entity, model in MODELS.items()
+}
+
+
 def to_engine(entity: str, obj) -> Record:
-    values = {name: getattr(obj, name) for name in columns(MODELS[entity])}
+    values = {name: getattr(obj, name) for name in VALUE_COLUMNS[entity]}
     return Record(
         entity, obj.id, obj.version, values, dict(obj.field_meta or {}), obj.deleted, obj.created_by
     )
@@ -101,13 +139,458 @@ def pull_horizon() -> int:
     return min([x for x in running if x % 2**32 in ours] + [int(xmax)])
 
 
-class SqlStore:
-    """One store per push: one transaction, one change id."""
+def place_of(unit: Unit) -> Place:
+    return Place(unit.id, unit.type, unit.block_id, unit.district_id, unit.code)
+
+
+def scope_key(entity, obj) -> str:
+    """The change-index scope of a record (an ORM row or a record view)."""
+    if entity in BOOTH_SCOPED:
+        return f"b{obj.booth_id}"
+    if entity == "conflict":
+        return f"b{obj.booth_id}" if obj.booth_id else f"u{obj.unit_id}"
+    if entity == "meeting":
+        return f"u{obj.unit_id}"
+    return "u"  # an RSVP never changes scope
+
+
+def normalised_epic(value):
+    return re.sub(r"\s", "", value).upper() if isinstance(value, str) else None
+
+
+class BatchStore:
+    """The engine's Store for one push: one transaction, one change id."""
 
     def __init__(self, actor):
         self.actor = actor  # server.auth.Actor: the user and device behind the Principal
+        self.now = now_ms()
         self._tx = None
-        self._places = {}
+        self.records: dict[tuple, Record | None] = {}
+        self.stamps: dict[tuple, dict] = {}
+        self.loaded_scope: dict[tuple, str] = {}  # scope key as stored in the database
+        self.places: dict[int, Place | None] = {}
+        self.place_of_record: dict[tuple, Place] = {}
+        self.dirty: dict[tuple, None] = {}  # insertion-ordered set
+        self.created: set[tuple] = set()
+        self.audit: list[dict] = []
+        self.conflicts: list[dict] = []
+        self.meeting_events: list[tuple[str, str]] = []
+        self.locked_booths: set[int] = set()
+        self.active: dict[int, int] = {}  # booth -> pending+approved members, as of now
+        self.member_state: dict[str, tuple] = {}  # id -> (booth, active, live epic)
+        self.db_member_state: dict[str, tuple] = {}
+        self.epic_owner: dict[str, str | None] = {}  # epic -> live member id
+        self.serials: dict[tuple, list] = {}  # (district, year) -> [row id, last]
+        self.authors: dict[str, int | None] = {}
+        self.reaching = None
+        self._undo = None
+
+    # ------------------------------------------------------------ per mutation
+
+    def begin(self):
+        """Remember enough to forget this mutation if it is rejected."""
+        self._undo = {
+            "touched": {},
+            "dirty": dict(self.dirty),
+            "created": set(self.created),
+            "audit": len(self.audit),
+            "conflicts": len(self.conflicts),
+            "events": len(self.meeting_events),
+            "active": dict(self.active),
+            "member_state": dict(self.member_state),
+            "epic_owner": dict(self.epic_owner),
+            "serials": {k: list(v) for k, v in self.serials.items()},
+            "stamps": {},
+            "places": dict(self.place_of_record),
+        }
+
+    def commit(self):
+        self._undo = None
+
+    def rollback(self):
+        undo = self._undo
+        for key, before in undo["touched"].items():
+            self.records[key] = before
+            if key in undo["stamps"]:
+                self.stamps[key] = undo["stamps"][key]
+        self.dirty, self.created = undo["dirty"], undo["created"]
+        del self.audit[undo["audit"] :]
+        del self.conflicts[undo["conflicts"] :]
+        del self.meeting_events[undo["events"] :]
+        self.active, self.member_state = undo["active"], undo["member_state"]
+        self.epic_owner, self.serials = undo["epic_owner"], undo["serials"]
+        self.place_of_record = undo["places"]
+        self._undo = None
+
+    def _touch(self, key):
+        if self._undo is not None and key not in self._undo["touched"]:
+            record = self.records.get(key)
+            self._undo["touched"][key] = copy.deepcopy(record)
+            if key in self.stamps:
+                self._undo["stamps"][key] = dict(self.stamps[key])
+
+    # ------------------------------------------------------------ prefetch
+
+    def prepare(self, mutations):
+        """Load and lock, in a few statements, everything the batch is likely to touch."""
+        ids: dict[str, set] = {}
+        booth_ids, epics = set(), set()
+        for m in mutations:
+            entity, fields = m.get("entity"), m.get("fields")
+            if entity not in MODELS or not isinstance(m.get("id"), str):
+                continue
+            ids.setdefault(entity, set()).add(m["id"].lower())
+            if isinstance(fields, dict):
+                if entity == "member" and isinstance(fields.get("booth_id"), int):
+                    booth_ids.add(fields["booth_id"])
+                if entity == "member" and normalised_epic(fields.get("epic")):
+                    epics.add(normalised_epic(fields["epic"]))
+                if entity == "grievance_note" and isinstance(fields.get("grievance_id"), str):
+                    ids.setdefault("grievance", set()).add(fields["grievance_id"].lower())
+                if entity == "rsvp" and isinstance(fields.get("meeting_id"), str):
+                    ids.setdefault("meeting", set()).add(fields["meeting_id"].lower())
+        for entity in ENTITY_ORDER:
+            if ids.get(entity):
+                self._fetch(entity, ids[entity])
+        for record in self.records.values():
+            if record is not None and record.entity == "member":
+                booth_ids.add(record.values["booth_id"])
+                if record.values.get("epic"):
+                    epics.add(record.values["epic"])
+        unit_ids = set(booth_ids)
+        for record in self.records.values():
+            if record is not None:
+                for name in ("booth_id", "unit_id"):
+                    if isinstance(record.values.get(name), int):
+                        unit_ids.add(record.values[name])
+        self._fetch_places(unit_ids)
+        booths = [b for b in booth_ids if self.places.get(b) and self.places[b].type == "booth"]
+        self._lock_booths(sorted(booths))
+        self._lock_epics(sorted(epics))
+
+    def _fetch(self, entity, ids):
+        model = MODELS[entity]
+        wanted = [i for i in ids if (entity, i) not in self.records]
+        if not wanted:
+            return
+        query = select(model).where(model.id.in_(wanted))
+        if is_postgres():
+            query = query.with_for_update()
+        for obj in db.session.execute(query).scalars():
+            self._remember(entity, obj)
+        for i in wanted:
+            self.records.setdefault((entity, i), None)
+
+    def _remember(self, entity, obj):
+        key = (entity, obj.id)
+        record = to_engine(entity, obj)
+        self.records[key] = record
+        # A conflict's block and district are not among its values but must be kept.
+        stamps = STAMPS + (("block_id", "district_id") if entity == "conflict" else ())
+        self.stamps[key] = {name: getattr(obj, name) for name in stamps}
+        self.loaded_scope[key] = scope_key(entity, obj)
+        if entity == "member":
+            state = self._state_of(record)
+            self.member_state[obj.id] = self.db_member_state[obj.id] = state
+        # The ORM object is not used again: everything goes through the records.
+        db.session.expunge(obj)
+        return record
+
+    def _fetch_places(self, unit_ids):
+        wanted = [u for u in unit_ids if u not in self.places]
+        if wanted:
+            for unit in db.session.execute(select(Unit).where(Unit.id.in_(wanted))).scalars():
+                self.places[unit.id] = place_of(unit)
+            for u in wanted:
+                self.places.setdefault(u, None)
+
+    def _lock_booths(self, booths):
+        """Lock booth rows (ascending, so two pushes cannot deadlock) and count their squads.
+
+        NO KEY UPDATE serialises squad counts per booth without blocking foreign-key checks.
+        """
+        booths = [b for b in booths if b not in self.locked_booths]
+        if not booths:
+            return
+        if is_postgres():
+            db.session.execute(
+                text("SELECT id FROM units WHERE id = ANY(:ids) ORDER BY id FOR NO KEY UPDATE"),
+                {"ids": booths},
+            )
+        self.locked_booths.update(booths)
+        counts = dict(
+            db.session.execute(
+                select(Member.booth_id, func.count())
+                .where(
+                    Member.booth_id.in_(booths),
+                    Member.deleted.is_(False),
+                    Member.status.in_(ACTIVE),
+                )
+                .group_by(Member.booth_id)
+            ).all()
+        )
+        for booth in booths:
+            # Members this batch already changed are counted as they are now, not as stored.
+            count = counts.get(booth, 0)
+            for member_id, now_state in self.member_state.items():
+                before = self.db_member_state.get(member_id)
+                count -= bool(before and before[0] == booth and before[1])
+                count += bool(now_state[0] == booth and now_state[1])
+            self.active[booth] = count
+
+    def _lock_epics(self, epics):
+        epics = [e for e in epics if e not in self.epic_owner]
+        if not epics:
+            return
+        if is_postgres():
+            db.session.execute(
+                text(
+                    "SELECT pg_advisory_xact_lock(hashtextextended('epic:' || e, 0))"
+                    " FROM unnest(CAST(:epics AS text[])) AS e ORDER BY e"
+                ),
+                {"epics": epics},
+            )
+        rows = db.session.execute(
+            select(Member.epic, Member.id).where(Member.epic.in_(epics), Member.deleted.is_(False))
+        ).all()
+        for epic in epics:
+            self.epic_owner[epic] = None
+        for epic, member_id in rows:
+            if member_id not in self.member_state:  # this batch's view wins
+                self.epic_owner[epic] = member_id
+        for member_id, (_booth, _active, epic) in self.member_state.items():
+            if epic in self.epic_owner:
+                self.epic_owner[epic] = member_id
+
+    # ------------------------------------------------------------ the engine's reads
+
+    def load(self, entity, record_id):
+        key = (entity, record_id)
+        if key not in self.records:
+            self._fetch(entity, [record_id])
+        self._touch(key)
+        return self.records[key]
+
+    def view(self, entity, record_id, viewer):
+        """The wire form of a record as this batch sees it (None when there is none)."""
+        key = (entity, record_id)
+        if key not in self.records:
+            self._fetch(entity, [record_id])
+        record = self.records.get(key)
+        if record is None:
+            return None
+        fields = {
+            **record.values,
+            **self.stamps[key],
+            "id": record.id,
+            "version": record.version,
+            "deleted": record.deleted,
+        }
+        return to_record(entity, SimpleNamespace(**fields), viewer)
+
+    def place(self, unit_id):
+        if unit_id not in self.places:
+            self._fetch_places([unit_id])
+        return self.places[unit_id]
+
+    def lock_booth(self, booth_id):
+        self._lock_booths([booth_id])
+
+    def lock_epic(self, epic):
+        self._lock_epics([epic])
+
+    def active_count(self, booth_id, exclude_id):
+        self._lock_booths([booth_id])
+        state = self.member_state.get(exclude_id)
+        return self.active[booth_id] - bool(state and state[0] == booth_id and state[1])
+
+    def epic_holder(self, epic, exclude_id):
+        self._lock_epics([epic])
+        owner = self.epic_owner.get(epic)
+        if owner is None or owner == exclude_id:
+            return None
+        booth = (
+            self.member_state[owner][0]
+            if owner in self.member_state
+            else db.session.scalar(select(Member.booth_id).where(Member.id == owner))
+        )
+        return self.place(booth)
+
+    def earliest_waitlisted(self, booth_id):
+        query = (
+            select(Member.id)
+            .where(
+                Member.booth_id == booth_id,
+                Member.deleted.is_(False),
+                Member.status == "waitlisted",
+            )
+            .order_by(Member.waitlisted_at, Member.id)
+            .limit(50)
+        )
+        candidates = set(db.session.execute(query).scalars())
+        candidates |= {k[1] for k in self.dirty if k[0] == "member"}
+        self._fetch("member", candidates)
+        waiting = [
+            r
+            for r in (self.records.get(("member", c)) for c in candidates)
+            if r is not None
+            and not r.deleted
+            and r.values["booth_id"] == booth_id
+            and r.values["status"] == "waitlisted"
+        ]
+        if not waiting:
+            return None
+        first = min(waiting, key=lambda r: (r.values.get("waitlisted_at") or 0, r.id))
+        return self.load("member", first.id)
+
+    def author_of(self, hlc):
+        device_id = hlc.split("-", 2)[2]
+        if device_id not in self.authors:
+            self.authors[device_id] = db.session.scalar(
+                select(Device.user_id).where(Device.id == device_id)
+            )
+        return self.authors[device_id]
+
+    def find_rsvp(self, meeting_id, user_id):
+        for key, record in self.records.items():
+            if (
+                key[0] == "rsvp"
+                and record is not None
+                and record.values["meeting_id"] == meeting_id
+                and record.values["user_id"] == user_id
+            ):
+                return self.load("rsvp", record.id)
+        found = db.session.scalar(
+            select(Rsvp.id).where(Rsvp.meeting_id == meeting_id, Rsvp.user_id == user_id)
+        )
+        return None if found is None else self.load("rsvp", found)
+
+    def meeting_reaches(self, meeting, actor):
+        from server.meetings.audience import units_reaching
+
+        user = self.actor.user
+        if self.reaching is None:
+            self.reaching = set(units_reaching(user))
+        return (
+            meeting.values["unit_id"] in self.reaching
+            and user.role in meeting.values["audience_roles"]
+        ) or meeting.created_by == user.id
+
+    # ------------------------------------------------------------ the engine's writes
+
+    def next_ref_no(self, district_id, now):
+        """A readable, unique reference: district code, year (IST) and a serial."""
+        year = (datetime.fromtimestamp(now / 1000, UTC) + IST).year
+        key = (district_id, year)
+        if key not in self.serials:
+            db.session.execute(
+                upsert()(GrievanceSerial)
+                .values(district_id=district_id, year=year, last=0)
+                .on_conflict_do_nothing()
+            )
+            query = select(GrievanceSerial.id, GrievanceSerial.last).where(
+                GrievanceSerial.district_id == district_id, GrievanceSerial.year == year
+            )
+            if is_postgres():
+                query = query.with_for_update()
+            self.serials[key] = list(db.session.execute(query).one())
+        self.serials[key][1] += 1
+        return f"{self.place(district_id).code}-{year}-{self.serials[key][1]:06d}"
+
+    def save(self, record: Record, changed, actor, hlc, place: Place, action):
+        key = (record.entity, record.id)
+        self._touch(key)
+        if record.created:
+            for name, default in DEFAULTS[record.entity].items():
+                record.values.setdefault(name, copy.copy(default))
+            self.created.add(key)
+            self.stamps[key] = {
+                "created_at": self.now,
+                "updated_at": self.now,
+                "created_by": actor.user_id,
+            }
+            record.created_by = actor.user_id
+            record.created = False
+        else:
+            self.stamps[key]["updated_at"] = self.now
+        self.records[key] = record
+        self.dirty[key] = None
+        self.place_of_record[key] = place
+        if record.entity in BOOTH_SCOPED:
+            record.values["booth_id"] = place.id
+        if record.entity == "member":
+            self._count(record)
+        self.audit.append(
+            {
+                "action": action,
+                "entity": record.entity,
+                "record_id": record.id,
+                "version": record.version,
+                "fields": sorted(changed),
+            }
+        )
+
+    def _state_of(self, record):
+        live = not record.deleted
+        return (
+            record.values["booth_id"],
+            live and record.values["status"] in ACTIVE,
+            record.values.get("epic") if live else None,
+        )
+
+    def _count(self, record):
+        """Keep squad counts and EPIC holders in step with a member just written."""
+        before = self.member_state.get(record.id)
+        after = self._state_of(record)
+        self.member_state[record.id] = after
+        if before and before[1] and before[0] in self.active:
+            self.active[before[0]] -= 1
+        if after[1] and after[0] in self.active:
+            self.active[after[0]] += 1
+        if before and before[2] and self.epic_owner.get(before[2]) == record.id:
+            self.epic_owner[before[2]] = None
+        if after[2] and after[2] in self.epic_owner:
+            self.epic_owner[after[2]] = record.id
+
+    def add_conflict(self, about, place, kind, lost, kept, lost_hlc, author_id, actor, hlc):
+        self.conflicts.append(
+            {
+                "id": str(uuid.uuid4()),
+                "version": 1,
+                "created_by": actor.user_id,
+                "created_at": self.now,
+                "updated_at": self.now,
+                "deleted": False,
+                "field_meta": {},
+                "entity": about.entity,
+                "record_id": about.id,
+                "kind": kind,
+                "lost": lost,
+                "kept": kept,
+                "lost_hlc": lost_hlc,
+                "author_id": author_id,
+                "resolved": False,
+                "booth_id": place.id if place.type == "booth" else None,
+                "unit_id": None if place.type == "booth" else place.id,
+                "block_id": place.id if place.type == "block" else place.block_id,
+                "district_id": place.id if place.type == "district" else place.district_id,
+            }
+        )
+        self.audit.append(
+            {
+                "action": "conflict",
+                "entity": about.entity,
+                "record_id": about.id,
+                "version": about.version,
+                "fields": sorted(lost),
+            }
+        )
+
+    def meeting_changed(self, meeting, kind, actor):
+        # The alert needs the stored meeting: it is raised once the batch is written.
+        self.meeting_events.append((meeting.id, kind))
+
+    # ------------------------------------------------------------ writing the batch
 
     @property
     def tx(self):
@@ -115,238 +598,156 @@ class SqlStore:
             self._tx = current_tx()
         return self._tx
 
-    # ---- reads
-
-    def load(self, entity, record_id):
-        query = select(MODELS[entity]).where(MODELS[entity].id == record_id)
-        if is_postgres():
-            query = query.with_for_update()
-        obj = db.session.execute(query).scalar_one_or_none()
-        return None if obj is None else to_engine(entity, obj)
-
-    def obj(self, record: Record):
-        return db.session.get(MODELS[record.entity], record.id)
-
-    def place(self, unit_id):
-        if unit_id not in self._places:
-            unit = db.session.get(Unit, unit_id)
-            self._places[unit_id] = None if unit is None else place_of(unit)
-        return self._places[unit_id]
-
-    def lock_booth(self, booth_id):
-        # NO KEY UPDATE serialises squad counts per booth without blocking foreign-key checks.
-        if is_postgres():
+    def flush(self):
+        """Write every change of the batch: records, change index, conflicts, audit."""
+        if not self.dirty and not self.conflicts:
+            return
+        index_rows, moved = [], []
+        for entity in ENTITY_ORDER:
+            keys = [k for k in self.dirty if k[0] == entity]
+            inserts = [self._row(k) for k in keys if k in self.created]
+            updates = [self._row(k) for k in keys if k not in self.created]
+            table = MODELS[entity].__table__
+            if inserts:
+                db.session.execute(insert(table), inserts)
+            if updates:
+                params = [{**row, "_id": row.pop("id")} for row in updates]
+                db.session.execute(update(table).where(table.c.id == bindparam("_id")), params)
+            for k in keys:
+                row_view = SimpleNamespace(**self._row(k))
+                index_rows.append(self._index_row(entity, row_view))
+                old = self.loaded_scope.get(k)
+                if old and old != index_rows[-1]["scope_key"]:
+                    moved.append({"e": entity, "r": k[1], "s": old})
+        if self.conflicts:
+            db.session.execute(insert(Conflict.__table__), self.conflicts)
+            for row in self.conflicts:
+                index_rows.append(self._index_row("conflict", SimpleNamespace(**row)))
+        self._write_index(index_rows, moved)
+        for row_id, last in self.serials.values():
             db.session.execute(
-                text("SELECT id FROM units WHERE id = :id FOR NO KEY UPDATE"), {"id": booth_id}
+                update(GrievanceSerial).where(GrievanceSerial.id == row_id).values(last=last)
             )
+        self._write_audit()
+        self._raise_meeting_events()
 
-    def lock_epic(self, epic):
-        if is_postgres():
-            db.session.execute(
-                text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))"), {"k": "epic:" + epic}
-            )
-
-    def active_count(self, booth_id, exclude_id):
-        return db.session.execute(
-            select(func.count())
-            .select_from(Member)
-            .where(
-                Member.booth_id == booth_id,
-                Member.deleted.is_(False),
-                Member.status.in_(("pending", "approved")),
-                Member.id != exclude_id,
-            )
-        ).scalar_one()
-
-    def epic_holder(self, epic, exclude_id):
-        booth_id = db.session.execute(
-            select(Member.booth_id).where(
-                Member.epic == epic, Member.deleted.is_(False), Member.id != exclude_id
-            )
-        ).scalar()
-        return None if booth_id is None else self.place(booth_id)
-
-    def earliest_waitlisted(self, booth_id):
-        query = (
-            select(Member)
-            .where(
-                Member.booth_id == booth_id,
-                Member.deleted.is_(False),
-                Member.status == "waitlisted",
-            )
-            .order_by(Member.waitlisted_at, Member.id)
-            .limit(1)
+    def _row(self, key):
+        record = self.records[key]
+        row = {name: record.values.get(name) for name in VALUE_COLUMNS[key[0]]}
+        row.update(
+            self.stamps[key],
+            id=record.id,
+            version=record.version,
+            deleted=record.deleted,
+            field_meta={k: list(v) for k, v in record.meta.items()},
         )
-        if is_postgres():
-            query = query.with_for_update()
-        obj = db.session.execute(query).scalar_one_or_none()
-        return None if obj is None else to_engine("member", obj)
-
-    def author_of(self, hlc):
-        device_id = hlc.split("-", 2)[2]
-        return db.session.execute(select(Device.user_id).where(Device.id == device_id)).scalar()
-
-    def find_rsvp(self, meeting_id, user_id):
-        obj = db.session.execute(
-            select(Rsvp).where(Rsvp.meeting_id == meeting_id, Rsvp.user_id == user_id)
-        ).scalar_one_or_none()
-        return None if obj is None else to_engine("rsvp", obj)
-
-    def meeting_reaches(self, meeting, actor: Principal):
-        from server.meetings.audience import units_reaching
-
-        user = self.actor.user
-        return (
-            meeting.values["unit_id"] in units_reaching(user)
-            and user.role in meeting.values["audience_roles"]
-        ) or meeting.created_by == user.id
-
-    # ---- writes
-
-    def next_ref_no(self, district_id, now):
-        """A readable, unique reference: district code, year (IST) and a serial."""
-        year = (datetime.fromtimestamp(now / 1000, UTC) + IST).year
-        insert = pg_insert if is_postgres() else sqlite_insert
-        db.session.execute(
-            insert(GrievanceSerial)
-            .values(district_id=district_id, year=year, last=0)
-            .on_conflict_do_nothing()
-        )
-        query = select(GrievanceSerial).where(
-            GrievanceSerial.district_id == district_id, GrievanceSerial.year == year
-        )
-        serial = db.session.execute(query.with_for_update()).scalar_one()
-        serial.last += 1
-        code = self.place(district_id).code
-        return f"{code}-{year}-{serial.last:06d}"
-
-    def save(self, record: Record, changed, actor, hlc, place: Place, action):
-        model = MODELS[record.entity]
-        now = now_ms()
-        if record.created:
-            obj = model(
-                id=record.id,
-                version=record.version,
-                created_by=actor.user_id,
-                created_at=now,
-                updated_at=now,
-                deleted=False,
-            )
-            db.session.add(obj)
-        else:
-            obj = self.obj(record)
-            obj.updated_at = now
-        old_scope = scope_key(record.entity, obj) if not record.created else None
-        for name in changed:
-            if name == "deleted":
-                obj.deleted = record.deleted
-            else:
-                setattr(obj, name, record.values[name])
-        obj.version = record.version
-        obj.field_meta = {k: list(v) for k, v in record.meta.items()}
-        self._set_scope(record.entity, obj, place)
-        db.session.flush()
-        self._index(record.entity, obj, old_scope)
-        log_change(self.actor, action, record.entity, record.id, record.version, changed)
-        record.created = False
-
-    def _set_scope(self, entity, obj, place):
-        if entity in ("member", "grievance", "grievance_note"):
-            obj.booth_id, obj.block_id, obj.district_id = (
-                place.id,
-                place.block_id,
-                place.district_id,
-            )
-
-    def _index(self, entity, obj, old_scope):
-        """Point the change index at this write; leave `removed` behind a scope it left."""
-        key = scope_key(entity, obj)
-        row = self._index_row(entity, obj, key)
-        db.session.merge(row)
-        if old_scope and old_scope != key:
-            gone = db.session.get(RecordChange, (entity, obj.id, old_scope))
-            if gone is not None:
-                gone.removed = True
-                gone.change_tx = self.tx
-
-    def _index_row(self, entity, obj, key):
-        row = RecordChange(
-            entity=entity, record_id=obj.id, scope_key=key, change_tx=self.tx, removed=False
-        )
-        if entity in ("member", "grievance", "grievance_note"):
-            row.booth_id, row.block_id, row.district_id = (
-                obj.booth_id,
-                obj.block_id,
-                obj.district_id,
-            )
-            if entity != "member" and self._sensitive(entity, obj):
-                # Only the booth and the Connect Centre see complaints about office-bearers.
-                row.block_id = row.district_id = None
-        elif entity == "conflict":
-            row.booth_id, row.block_id, row.district_id = (
-                obj.booth_id,
-                obj.block_id,
-                obj.district_id,
-            )
-            row.unit_id, row.owner_id = obj.unit_id, obj.author_id
-        else:
-            meeting = obj if entity == "meeting" else db.session.get(Meeting, obj.meeting_id)
-            place = self.place(meeting.unit_id)
-            row.unit_id = place.id
-            row.block_id = place.id if place.type == "block" else place.block_id
-            row.district_id = place.id if place.type == "district" else place.district_id
-            if entity == "meeting":
-                row.audience = "," + ",".join(meeting.audience_roles) + ","
-            else:
-                row.owner_id = obj.user_id
+        if key[0] in BOOTH_SCOPED:
+            place = self.place_of_record.get(key) or self.place(record.values["booth_id"])
+            row["block_id"], row["district_id"] = place.block_id, place.district_id
         return row
 
-    def _sensitive(self, entity, obj):
-        grievance = obj if entity == "grievance" else db.session.get(Grievance, obj.grievance_id)
-        return grievance.category in SENSITIVE_CATEGORIES
+    def _index_row(self, entity, obj):
+        row = {
+            "entity": entity,
+            "record_id": obj.id,
+            "scope_key": scope_key(entity, obj),
+            "change_tx": self.tx,
+            "booth_id": None,
+            "block_id": None,
+            "district_id": None,
+            "unit_id": None,
+            "audience": None,
+            "owner_id": None,
+            "removed": False,
+        }
+        if entity in BOOTH_SCOPED:
+            row.update(booth_id=obj.booth_id, block_id=obj.block_id, district_id=obj.district_id)
+            if entity != "member" and self._sensitive(entity, obj):
+                # Only the booth and the Connect Centre see complaints about office-bearers.
+                row["block_id"] = row["district_id"] = None
+        elif entity == "conflict":
+            row.update(
+                booth_id=obj.booth_id,
+                block_id=obj.block_id,
+                district_id=obj.district_id,
+                unit_id=obj.unit_id,
+                owner_id=obj.author_id,
+            )
+        else:
+            meeting = obj if entity == "meeting" else self._meeting(obj.meeting_id)
+            place = self.place(meeting.unit_id)
+            row["unit_id"] = place.id
+            row["block_id"] = place.id if place.type == "block" else place.block_id
+            row["district_id"] = place.id if place.type == "district" else place.district_id
+            if entity == "meeting":
+                row["audience"] = "," + ",".join(meeting.audience_roles) + ","
+            else:
+                row["owner_id"] = obj.user_id
+        return row
 
-    def add_conflict(self, about, place, kind, lost, kept, lost_hlc, author_id, actor, hlc):
-        conflict = Conflict(
-            id=str(uuid.uuid4()),
-            version=1,
-            created_by=actor.user_id,
-            created_at=now_ms(),
-            updated_at=now_ms(),
-            deleted=False,
-            field_meta={},
-            entity=about.entity,
-            record_id=about.id,
-            kind=kind,
-            lost=lost,
-            kept=kept,
-            lost_hlc=lost_hlc,
-            author_id=author_id,
-            resolved=False,
-            booth_id=place.id if place.type == "booth" else None,
-            unit_id=None if place.type == "booth" else place.id,
-            block_id=place.id if place.type == "block" else place.block_id,
-            district_id=place.id if place.type == "district" else place.district_id,
+    def _meeting(self, meeting_id):
+        record = self.load("meeting", meeting_id)
+        return SimpleNamespace(
+            unit_id=record.values["unit_id"], audience_roles=record.values["audience_roles"]
         )
-        db.session.add(conflict)
-        db.session.flush()
-        self._index("conflict", conflict, None)
-        log_change(self.actor, "conflict", about.entity, about.id, about.version, sorted(lost))
 
-    def meeting_changed(self, meeting, kind, actor):
+    def _sensitive(self, entity, obj):
+        if entity == "grievance":
+            category = obj.category
+        else:
+            category = self.load("grievance", obj.grievance_id).values["category"]
+        return category in SENSITIVE_CATEGORIES
+
+    def _write_index(self, rows, moved):
+        statement = upsert()(RecordChange)
+        columns = (
+            "change_tx",
+            "booth_id",
+            "block_id",
+            "district_id",
+            "unit_id",
+            "audience",
+            "owner_id",
+            "removed",
+        )
+        statement = statement.on_conflict_do_update(
+            index_elements=["entity", "record_id", "scope_key"],
+            set_={c: getattr(statement.excluded, c) for c in columns},
+        )
+        db.session.execute(statement, rows)
+        if moved:
+            db.session.execute(
+                update(RecordChange.__table__)
+                .where(
+                    RecordChange.entity == bindparam("e"),
+                    RecordChange.record_id == bindparam("r"),
+                    RecordChange.scope_key == bindparam("s"),
+                )
+                .values(removed=True, change_tx=self.tx),
+                moved,
+            )
+
+    def _write_audit(self):
+        address = client_address()
+        user_id = self.actor.user.id
+        device_id = self.actor.device_id
+        rows = [
+            {
+                **entry,
+                "at": self.now,
+                "user_id": user_id,
+                "device_id": device_id,
+                "address": address,
+            }
+            for entry in self.audit
+        ]
+        if rows:
+            db.session.execute(insert(AuditEntry.__table__), rows)
+
+    def _raise_meeting_events(self):
+        if not self.meeting_events:
+            return
         from server.meetings import alerts
 
-        alerts.meeting_changed(self.obj(meeting), kind, self.actor)
-
-
-def place_of(unit: Unit) -> Place:
-    return Place(unit.id, unit.type, unit.block_id, unit.district_id, unit.code)
-
-
-def scope_key(entity, obj) -> str:
-    if entity in ("member", "grievance", "grievance_note"):
-        return f"b{obj.booth_id}"
-    if entity == "conflict":
-        return f"b{obj.booth_id}" if obj.booth_id else f"u{obj.unit_id}"
-    if entity == "meeting":
-        return f"u{obj.unit_id}"
-    return "u"  # an RSVP never changes scope
+        for meeting_id, kind in self.meeting_events:
+            alerts.meeting_changed(db.session.get(Meeting, meeting_id), kind, self.actor)
