@@ -33,7 +33,7 @@ CONTENT_SECURITY_POLICY = (
 def dist_dir() -> Path:
     """Where the built app lives: PWA_DIST in the config or environment, else pwa/dist."""
     configured = current_app.config.get("PWA_DIST") or os.environ.get("PWA_DIST")
-    return Path(configured) if configured else DEFAULT_DIST
+    return Path(configured).resolve() if configured else DEFAULT_DIST
 
 
 def cache_control(name: str) -> str:

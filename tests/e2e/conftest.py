@@ -126,7 +126,7 @@ class Phone:
         self.page.evaluate("navigator.serviceWorker.ready")
         if not self.page.evaluate("!!navigator.serviceWorker.controller"):
             self.page.reload()
-        self.page.wait_for_function("!!navigator.serviceWorker.controller", timeout=15000)
+        self.page.wait_for_function("() => !!navigator.serviceWorker.controller", timeout=15000)
 
     def offline(self):
         self.context.set_offline(True)

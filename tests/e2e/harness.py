@@ -62,8 +62,9 @@ def deploy(release_dir: Path, live_dir: Path):
 class LiveServer:
     """gunicorn serving create_app() on a free loopback port, on its own PostgreSQL database."""
 
-    def __init__(self, dist: Path):
+    def __init__(self, dist: Path, access_log: bool = False):
         self.dist = dist
+        self.access_log = access_log
         self.db_name = "booth_e2e_" + uuid.uuid4().hex[:10]
         base = PG_ADMIN_URL.rsplit("/", 1)[0]
         self.database_url = f"{base}/{self.db_name}"
@@ -115,6 +116,7 @@ class LiveServer:
                 "4",
                 "--bind",
                 f"127.0.0.1:{self.port}",
+                *(["--access-logfile", "-"] if self.access_log else []),
                 "server:create_app()",
             ],
             cwd=ROOT,
@@ -146,6 +148,17 @@ class LiveServer:
         with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{self.db_name}" WITH (FORCE)')
         shutil.rmtree(self.instance, ignore_errors=True)
+
+    def requests_since(self, offset: int) -> list[str]:
+        """Request lines the server logged after byte `offset` of its log (with access_log)."""
+        self._log.flush()
+        with open(self.log_path, "rb") as f:
+            f.seek(offset)
+            lines = f.read().decode("utf-8", "replace").splitlines()
+        return [line.split('"')[1] for line in lines if line.count('"') >= 2]
+
+    def log_size(self) -> int:
+        return self.log_path.stat().st_size
 
     def query(self, sql: str, *params):
         """Rows from the server's database, to check what really arrived."""
