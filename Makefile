@@ -41,8 +41,9 @@ test-sqlite: install
 test-postgres: install
 	TEST_DATABASE=postgres TEST_PG_ADMIN_URL=$(PG_ADMIN_URL) $(PY) -m pytest -p no:cacheprovider --ignore=tests/e2e $(PYTEST_ARGS)
 
-# The app's own unit tests (client sync engine, catalogues), in Node.
+# The app's own checks: JSDoc types (tsc --checkJs) and unit tests (sync engine, catalogues).
 test-js: pwa
+	cd pwa && node_modules/.bin/tsc -p jsconfig.json
 	cd pwa && node --test ../tests/pwa/
 
 # Debian's Chromium for the browser tests (and a Devanagari font for readable screenshots).

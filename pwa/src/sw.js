@@ -20,12 +20,12 @@ registerRoute(
   new NavigationRoute(createHandlerBoundToURL('/index.html'), { denylist: [/^\/api\//] }),
 );
 
-worker.addEventListener('message', (event) => {
+worker.addEventListener('message', (/** @type {any} */ event) => {
   // The page asks for this once the person taps "reload" on the new-version prompt.
   if (event.data && event.data.type === 'SKIP_WAITING') worker.skipWaiting();
 });
 
-worker.addEventListener('activate', (event) => {
+worker.addEventListener('activate', (/** @type {any} */ event) => {
   // The first install takes control at once so the first visit already works offline;
   // open tabs of an older release hear which release now serves them.
   event.waitUntil(

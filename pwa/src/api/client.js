@@ -32,7 +32,7 @@ export const SESSION_ENDED = new Set([
  * @typedef {object} Session
  * @property {string} access_token
  * @property {string} refresh_token
- * @property {{id: number, name: string, role: string, unit: {id: number, type: string, name: string}}} user
+ * @property {{id: number, name: string, role: string, language?: string, unit: {id: number, type: string, name: string}}} user
  */
 
 /**
@@ -40,7 +40,7 @@ export const SESSION_ENDED = new Set([
  * @returns {Promise<Uint8Array>}
  */
 async function gzip(text) {
-  const stream = new Blob([text]).stream().pipeThrough(new CompressionStream('gzip'));
+  const stream = new Blob([/** @type {BlobPart} */ (text)]).stream().pipeThrough(new CompressionStream('gzip'));
   return new Uint8Array(await new Response(stream).arrayBuffer());
 }
 
