@@ -9,7 +9,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from server.push.vapid import make_key_file, signer
+from server.push.vapid import PushNotConfigured, make_key_file, signer
 
 
 @click.command("vapid-keys")
@@ -35,7 +35,10 @@ def push_worker(once):
 
     app = current_app._get_current_object()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    worker = PushWorker(app)
+    try:
+        worker = PushWorker(app)
+    except PushNotConfigured as exc:
+        raise click.ClickException(str(exc)) from exc
     if once:
         click.echo(json.dumps(worker.run_once()))
         worker.sender.close()

@@ -374,3 +374,25 @@ def test_unreachable_push_service_is_retried_later(client, make, standin, worker
     row = db.session.scalar(select(PushDelivery))
     assert (row.status, row.attempts, row.last_status) == ("pending", 1, None)
     assert row.last_error and row.next_attempt_at > clock.ms
+
+
+def test_old_finished_rows_are_pruned_and_pending_ones_kept(
+    app, client, make, standin, worker, clock
+):
+    g = make.geo()
+    leader = make.user("block_president", g.k1)
+    subscribe(client, make, standin, make.user("volunteer", g.b1))
+    subscribe(client, make, standin, make.user("volunteer", g.b2))
+    meeting = make_meeting(leader, g.k1, clock.ms + 40 * 24 * HOUR_MS)
+    meeting_changed(meeting, "created", leader, now=clock.ms)
+    db.session.commit()
+    first, second = db.session.scalars(select(PushDelivery).order_by(PushDelivery.id)).all()
+    first.status = "sent"
+    db.session.commit()
+    keep_ms = app.config["PUSH_KEEP_DAYS"] * 24 * HOUR_MS
+    with app.app_context():
+        worker.prune(clock.ms + keep_ms - 1)
+    assert db.session.scalar(select(func.count()).select_from(PushDelivery)) == 2
+    with app.app_context():
+        worker.prune(clock.ms + keep_ms + 1)
+    assert db.session.scalars(select(PushDelivery.id)).all() == [second.id]

@@ -162,3 +162,11 @@ def test_bad_keys_are_refused(client, make, keys, field):
     )
     assert response.status_code == 422
     assert field in response.json["error"]["fields"]["keys"]
+
+
+def test_push_worker_without_a_key_says_what_to_do(app, runner, monkeypatch, tmp_path):
+    monkeypatch.setitem(app.config, "VAPID_PRIVATE_KEY", None)
+    monkeypatch.setattr(app, "instance_path", str(tmp_path))
+    result = runner.invoke(args=["push-worker", "--once"])
+    assert result.exit_code == 1
+    assert "vapid-keys" in result.output
