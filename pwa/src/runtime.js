@@ -48,6 +48,8 @@ export async function boot() {
     onReport: (report) => {
       setStatus({ report });
       if (report.status === 'outdated') checkForUpdate();
+      // The phone was signed out by an administrator and its data wiped: say so.
+      if (report.status === 'revoked') location.assign('/login?revoked=1');
       if (report.status === 'ok') refreshProfile();
     },
   });

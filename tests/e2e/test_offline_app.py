@@ -233,3 +233,58 @@ def test_a_new_release_keeps_unsynced_changes(phones, server, live_dist, second_
     phone.sync_now()
     phone.wait_synced()
     assert server.query("SELECT name FROM members") == [("अपडेट से पहले",)]
+
+
+def test_an_ended_session_keeps_the_outbox_until_login(phones, server):
+    phone = phones()
+    phone.login(VOLUNTEER)
+    phone.offline()
+    phone.add_member("सत्र के बाद", age=26)
+    # Meanwhile every token of this phone stops working (as after a logout elsewhere).
+    server.execute(
+        "UPDATE devices SET token_generation = token_generation + 1 "
+        "WHERE user_id = (SELECT id FROM users WHERE phone = %s)",
+        VOLUNTEER,
+    )
+    phone.online()
+    phone.go("/")
+    expect(phone.page).to_have_url(f"{server.url}/login", timeout=20000)
+    expect(phone.page.get_by_role("status").first).to_contain_text("1 बदलाव फ़ोन पर सुरक्षित हैं")
+    assert server.query("SELECT count(*) FROM members") == [(0,)]
+
+    phone.page.fill("input[name=phone]", VOLUNTEER)
+    phone.page.fill("input[name=password]", "booth-demo")
+    phone.page.click("button[type=submit]")
+    expect(phone.page).to_have_url(f"{server.url}/")
+    phone.wait_synced()
+    assert server.query("SELECT name FROM members") == [("सत्र के बाद",)]
+
+
+def test_a_revoked_phone_wipes_its_data(phones, server):
+    phone = phones()
+    phone.login(VOLUNTEER)
+    phone.add_member("हटाया गया फ़ोन", age=31)
+    phone.wait_synced()
+    server.execute(
+        "UPDATE devices SET revoked_at = 1 WHERE user_id = (SELECT id FROM users WHERE phone = %s)",
+        VOLUNTEER,
+    )
+    phone.go("/")
+    expect(phone.page).to_have_url(f"{server.url}/login?revoked=1", timeout=20000)
+    expect(phone.page.get_by_role("status").first).to_contain_text("डेटा मिटा दिया गया")
+    stores = phone.page.evaluate(
+        """() => new Promise((resolve) => {
+          const open = indexedDB.open('booth-connect');
+          open.onsuccess = () => {
+            const db = open.result;
+            const tx = db.transaction(['records', 'outbox', 'meta']);
+            const counts = {};
+            let left = 3;
+            for (const name of ['records', 'outbox', 'meta']) {
+              const request = tx.objectStore(name).count();
+              request.onsuccess = () => { counts[name] = request.result; if (!--left) resolve(counts); };
+            }
+          };
+        })"""
+    )
+    assert stores == {"records": 0, "outbox": 0, "meta": 0}
