@@ -288,3 +288,32 @@ def test_a_revoked_phone_wipes_its_data(phones, server):
         })"""
     )
     assert stores == {"records": 0, "outbox": 0, "meta": 0}
+
+
+def test_a_rejected_change_is_fixed_and_resent(phones, server):
+    phone = phones()
+    phone.login(VOLUNTEER)
+    phone.add_member("पहला साथी", age=21, epic="JHR7654321")
+    phone.wait_synced()
+    # The same voter ID again: the server refuses the second member (one EPIC, one member).
+    phone.add_member("दूसरा साथी", age=23, epic="jhr 7654321")
+    phone.go("/sync")
+    rejected = phone.page.get_by_test_id("rejected")
+    expect(rejected).to_have_count(1, timeout=20000)
+    expect(rejected).to_contain_text("यह वोटर आईडी पहले से किसी और साथी के नाम पर दर्ज है।")
+    phone.go("/members")
+    expect(phone.member_row("दूसरा साथी").locator("[data-sync=rejected]")).to_be_visible()
+
+    phone.go("/sync")
+    phone.page.get_by_role("button", name="ठीक करके भेजें").click()
+    expect(phone.page.locator("input[name=epic]")).to_have_value("JHR7654321")
+    phone.page.fill("input[name=epic]", "")
+    phone.page.click("button[type=submit]")
+    phone.page.wait_for_url(phone.base + "/members")
+    phone.wait_synced()
+    phone.go("/sync")
+    expect(phone.page.get_by_test_id("rejected")).to_have_count(0)
+    assert dict(server.query("SELECT name, epic FROM members")) == {
+        "पहला साथी": "JHR7654321",
+        "दूसरा साथी": None,
+    }
