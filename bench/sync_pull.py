@@ -14,7 +14,6 @@ import argparse
 import gzip
 import json
 import time
-from concurrent.futures import ThreadPoolExecutor
 
 from syncbench import (
     WORKERS,
@@ -25,6 +24,7 @@ from syncbench import (
     context_lines,
     count_statuses,
     first_problems,
+    in_parallel,
     init_schema,
     mean,
     throwaway_database,
@@ -76,8 +76,7 @@ def seed_block(url, server, args):
 
     for label, work in (("members", push_squad), ("grievances", push_grievances)):
         started = time.perf_counter()
-        with ThreadPoolExecutor(CLIENTS) as pool:
-            results = [r for batch in pool.map(work, range(len(phones))) for r in batch]
+        results = [r for batch in in_parallel(work, range(len(phones)), CLIENTS) for r in batch]
         statuses = count_statuses(results)
         print(
             f"seeded {len(results)} {label} through the API in "

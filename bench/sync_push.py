@@ -18,6 +18,7 @@ import time
 
 from syncbench import (
     WORKERS,
+    CpuMeter,
     GunicornServer,
     MemorySampler,
     Phone,
@@ -27,6 +28,7 @@ from syncbench import (
     count_statuses,
     first_problems,
     init_schema,
+    load_average,
     percentile,
     throwaway_database,
     uuid_from,
@@ -97,15 +99,23 @@ def run(args):
                 for seed, (person, block) in enumerate(zip(people, blocks, strict=True))
             ]
             rounds = []
+            cpu = CpuMeter(server, url)
+            cpu.reading()
             for round_no in range(1, args.rounds + 1):
                 rounds.append(push_round(devices, round_no))
                 r = rounds[-1]
+                r["cpu"] = cpu.reading()
                 print(
                     f"round {round_no} ({r['kind']}): {r['mutations']} mutations in "
                     f"{r['seconds']:.1f} s = {r['rate']:.0f}/s; batch p50 {r['p50']:.2f} s, "
-                    f"p95 {r['p95']:.2f} s; {r['statuses']}",
+                    f"p95 {r['p95']:.2f} s; CPU a mutation: app "
+                    f"{r['cpu']['app'] / r['mutations'] * 1000:.1f} ms, PostgreSQL "
+                    f"{r['cpu']['db'] / r['mutations'] * 1000:.1f} ms, client "
+                    f"{r['cpu']['client'] / r['mutations'] * 1000:.1f} ms; load average "
+                    f"{load_average()}; {r['statuses']}",
                     flush=True,
                 )
+            cpu.close()
             peak = memory.peak_total
             context = context_lines(url)
         report(args, rounds, peak, context)
@@ -174,18 +184,32 @@ def report(args, rounds, peak_rss, context):
         f"{max(1, -(-args.batch // 20))} booths, batches of {args.batch} members; round 1 "
         "creates them, later rounds edit each once (a quarter from a stale base, merged).",
         "",
-        "| round | mutations | merged | time | mutations/s | batch p50 | batch p95 | statuses |",
-        "|---|---|---|---|---|---|---|---|",
+        "CPU columns: CPU time a mutation cost in the gunicorn workers and in PostgreSQL "
+        "(from /proc, so other load on the machine does not inflate them).",
+        "",
+        "| round | mutations | merged | time | mutations/s | batch p50 | batch p95 "
+        "| CPU app | CPU db | statuses |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for n, r in enumerate(rounds, 1):
         statuses = ", ".join(f"{k} {v}" for k, v in sorted(r["statuses"].items()))
         lines.append(
             f"| {n} ({r['kind']}) | {r['mutations']} | {r['merged']} | {r['seconds']:.1f} s "
-            f"| {r['rate']:.0f} | {r['p50']:.2f} s | {r['p95']:.2f} s | {statuses} |"
+            f"| {r['rate']:.0f} | {r['p50']:.2f} s | {r['p95']:.2f} s "
+            f"| {r['cpu']['app'] / r['mutations'] * 1000:.1f} ms "
+            f"| {r['cpu']['db'] / r['mutations'] * 1000:.1f} ms | {statuses} |"
         )
+    app_ms = sum(r["cpu"]["app"] for r in rounds) / sum(r["mutations"] for r in rounds) * 1000
+    db_ms = sum(r["cpu"]["db"] for r in rounds) / sum(r["mutations"] for r in rounds) * 1000
+    client_ms = sum(r["cpu"]["client"] for r in rounds) / sum(r["mutations"] for r in rounds) * 1000
     lines += [
         f"| all | {sum(r['mutations'] for r in rounds)} | {merged} | {seconds:.1f} s | "
-        f"**{rate:.0f}** | {percentile(latencies, 50):.2f} s | {percentile(latencies, 95):.2f} s | |",
+        f"**{rate:.0f}** | {percentile(latencies, 50):.2f} s | {percentile(latencies, 95):.2f} s "
+        f"| {app_ms:.1f} ms | {db_ms:.1f} ms | |",
+        "",
+        f"At these CPU costs, two cores doing nothing else would merge at most "
+        f"{2000 / (app_ms + db_ms):,.0f} mutations/s (the benchmark's own client used "
+        f"{client_ms:.2f} ms a mutation of the same cores).",
         "",
         f"Target ≥ {TARGET} mutations/s merged: **{met}** ({rate:.0f}/s). Peak RSS of the "
         f"{WORKERS} workers together: {peak_rss / 2**20:.0f} MiB.",

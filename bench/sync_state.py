@@ -13,7 +13,6 @@ Heavy: `--booths` scales it down (blocks and panchayats follow in proportion).
 import argparse
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor, as_completed
 
 from syncbench import (
     WORKERS,
@@ -24,6 +23,7 @@ from syncbench import (
     Typist,
     context_lines,
     first_problems,
+    in_parallel,
     init_schema,
     throwaway_database,
     uuid_from,
@@ -124,13 +124,11 @@ def push_phase(server, volunteers, args, memory, figures):
         return phone.push(mutations).answer["results"]
 
     started = time.perf_counter()
-    with ThreadPoolExecutor(args.clients) as pool:
-        for future in as_completed(pool.submit(push_squad, n) for n in range(len(volunteers))):
-            results = future.result()
-            for result in results:
-                statuses[result["status"]] = statuses.get(result["status"], 0) + 1
-            problems.extend(first_problems(results, 1))
-            progress.add(len(results))
+    for results in in_parallel(push_squad, range(len(volunteers)), args.clients):
+        for result in results:
+            statuses[result["status"]] = statuses.get(result["status"], 0) + 1
+        problems.extend(first_problems(results, 1))
+        progress.add(len(results))
     figures["push_seconds"] = time.perf_counter() - started
     figures["push_statuses"] = statuses
     if problems:
@@ -156,15 +154,13 @@ def pull_phase(server, presidents, blocks, args, memory, figures):
         return n, members, len(got), sum(page.bytes_down for page in got)
 
     started = time.perf_counter()
-    with ThreadPoolExecutor(args.clients) as pool:
-        for future in as_completed(pool.submit(pull_block, n) for n in range(len(blocks))):
-            n, members, n_pages, n_bytes = future.result()
-            records += members
-            pages += n_pages
-            wire += n_bytes
-            if members != len(blocks[n].booths) * args.members:
-                short.append((blocks[n].id, members))
-            progress.add(1)
+    for n, members, n_pages, n_bytes in in_parallel(pull_block, range(len(blocks)), args.clients):
+        records += members
+        pages += n_pages
+        wire += n_bytes
+        if members != len(blocks[n].booths) * args.members:
+            short.append((blocks[n].id, members))
+        progress.add(1)
     figures.update(
         pull_seconds=time.perf_counter() - started,
         pulled=records,

@@ -171,6 +171,52 @@ def mean(values) -> float:
     return statistics.fmean(values) if values else 0.0
 
 
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time a process has used, 0 when it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class CpuMeter:
+    """CPU time used by the gunicorn workers and by the database's PostgreSQL backends
+    between two readings: where a mutation's cost goes, whatever else the machine runs."""
+
+    def __init__(self, server, url: str):
+        import psycopg
+
+        self.server = server
+        self.conn = psycopg.connect(
+            url.replace("postgresql+psycopg://", "postgresql://", 1), autocommit=True
+        )
+        self.seen: dict[int, float] = {}
+
+    def backends(self) -> list[int]:
+        rows = self.conn.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+            "AND pid <> pg_backend_pid()"
+        ).fetchall()
+        return [pid for (pid,) in rows]
+
+    def reading(self) -> dict:
+        """{"app", "db", "client": seconds} used since the last reading (the client is this
+        benchmark process, which shares the machine)."""
+        client = time.process_time()
+        used = {"app": 0.0, "db": 0.0, "client": client - self.seen.get(0, client)}
+        self.seen[0] = client
+        for kind, pids in (("app", self.server.worker_pids()), ("db", self.backends())):
+            for pid in pids:
+                now = cpu_seconds(pid)
+                used[kind] += now - self.seen.get(pid, 0.0)
+                self.seen[pid] = now
+        return used
+
+    def close(self):
+        self.conn.close()
+
+
 # ---------------------------------------------------------------- bulk seeding
 
 
@@ -543,6 +589,19 @@ class Phone:
         while pages[-1].answer["has_more"]:
             pages.append(self.pull_page(limit))
         return pages
+
+
+def in_parallel(work, items, clients: int):
+    """Yield `work(item)` for every item as each finishes, from `clients` threads; on an
+    error or Ctrl-C the queued items are dropped instead of run to the end."""
+    from concurrent.futures import ThreadPoolExecutor, as_completed
+
+    pool = ThreadPoolExecutor(clients)
+    try:
+        for future in as_completed([pool.submit(work, item) for item in items]):
+            yield future.result()
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def count_statuses(results) -> dict:

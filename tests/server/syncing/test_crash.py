@@ -2,9 +2,10 @@
 
 The real app runs under gunicorn on its own throwaway PostgreSQL database (whatever
 TEST_DATABASE says: a process can only be killed mid-transaction with a real server and
-a real database). The worker SIGKILLs itself after applying part of a batch
-(SYNC_CRASH_AFTER, see crash_for_test in server/syncing/service.py); the database must
-then hold nothing of that batch, and the retry on a healthy server applies it once.
+a real database). The worker SIGKILLs itself inside the push's transaction once it has
+written SYNC_CRASH_AFTER mutations (see crash_for_test in server/syncing/service.py);
+the database must then hold nothing of that batch, and the retry on a healthy server
+applies it once.
 """
 
 import os
