@@ -58,3 +58,15 @@ def test_every_screen_at_phone_size_in_hindi(phones):
     assert phone.page.url.endswith("/members/new"), "nothing invalid is saved"
     assert phone.waiting() == 0
     assert phone.errors == []
+
+
+def test_the_app_is_installable(phones):
+    phone = phones()
+    phone.login(VOLUNTEER)
+    cdp = phone.context.new_cdp_session(phone.page)
+    errors = cdp.send("Page.getInstallabilityErrors")["installabilityErrors"]
+    # Test contexts are incognito-like, which Chrome never installs from; nothing else may fail.
+    assert [e["errorId"] for e in errors if e["errorId"] != "in-incognito"] == []
+    manifest = cdp.send("Page.getAppManifest")
+    assert manifest["errors"] == []
+    assert '"lang": "hi"' in manifest["data"]
