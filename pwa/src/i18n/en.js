@@ -68,7 +68,7 @@ export default {
     running: 'Syncing…',
     now: 'Sync now',
     offline: 'No network',
-    state: { waiting: 'waiting', conflict: 'conflict', rejected: 'rejected' },
+    state: { synced: '✓ synced', waiting: 'waiting', conflict: 'conflict', rejected: 'rejected' },
     conflicts: 'Conflicts',
     noConflicts: 'No conflicts.',
     rejected: 'Sent back by the server',

@@ -68,7 +68,7 @@ export default {
     running: 'सिंक हो रहा है…',
     now: 'अभी सिंक करें',
     offline: 'नेटवर्क नहीं है',
-    state: { waiting: 'भेजना बाकी', conflict: 'टकराव', rejected: 'लौटाया गया' },
+    state: { synced: '✓ सर्वर पर', waiting: 'भेजना बाकी', conflict: 'टकराव', rejected: 'लौटाया गया' },
     conflicts: 'टकराव',
     noConflicts: 'कोई टकराव नहीं।',
     rejected: 'सर्वर ने लौटाए',

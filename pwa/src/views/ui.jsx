@@ -54,7 +54,7 @@ export function StatusBadge({ kind, status }) {
 
 /** Whether this phone's copy is synced, waiting, in conflict or rejected. */
 export function SyncBadge({ state }) {
-  if (!state || state === 'synced') return null;
+  if (!state) return null;
   return (
     <span class={`badge sync-${state}`} data-sync={state}>
       {t(`sync.state.${state}`)}
