@@ -19,6 +19,8 @@ export default {
     notFound: 'Page not found',
     notFoundText: 'This address is not part of the app. Go back home.',
   },
+  // Each language named in its own script, whichever language the app speaks.
+  languages: { hi: 'हिन्दी', en: 'English' },
   net: { online: 'Online', offline: 'Offline' },
   nav: {
     label: 'Main menu',

@@ -19,6 +19,8 @@ export default {
     notFound: 'यह पन्ना नहीं मिला',
     notFoundText: 'यह पता ऐप में नहीं है। होम पर लौटें।',
   },
+  // Each language named in its own script, whichever language the app speaks.
+  languages: { hi: 'हिन्दी', en: 'English' },
   net: { online: 'ऑनलाइन', offline: 'ऑफ़लाइन' },
   nav: {
     label: 'मुख्य मेन्यू',

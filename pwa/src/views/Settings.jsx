@@ -83,10 +83,10 @@ export function Settings() {
         <h2>{t('settings.language')}</h2>
         <div class="choices" role="group" aria-label={t('settings.language')}>
           <button type="button" class={lang === 'hi' ? 'primary' : 'secondary'} aria-pressed={lang === 'hi'} onClick={() => choose('hi')} lang="hi">
-            हिन्दी
+            {t('languages.hi')}
           </button>
           <button type="button" class={lang === 'en' ? 'primary' : 'secondary'} aria-pressed={lang === 'en'} onClick={() => choose('en')} lang="en">
-            English
+            {t('languages.en')}
           </button>
         </div>
       </div>
