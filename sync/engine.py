@@ -19,6 +19,8 @@ SQUAD_SIZE = 20
 ACTIVE = ("pending", "approved")
 REVIEWERS = ("block_president", "district_president", "connect_centre", "admin")
 LEADERS = REVIEWERS
+# What identifies a person beyond their name: erased with it when consent is withdrawn.
+PERSONAL_FIELDS = ("phone", "epic")
 # Member fields whose change means a reviewer's decision no longer holds (rules 3 and 4).
 MEMBER_DETAILS = ("booth_id", "name", "age", "gender", "phone", "epic", "skills", "consent")
 GRIEVANCE_DUE_DAYS = 21
@@ -153,6 +155,7 @@ class Store(Protocol):
     def find_rsvp(self, meeting_id: str, user_id: int) -> Record | None: ...
     def meeting_reaches(self, meeting: Record, actor: Principal) -> bool: ...
     def meeting_changed(self, meeting: Record, kind: str, actor: Principal) -> None: ...
+    def erase_from_conflicts(self, record: Record, fields: tuple) -> None: ...
 
 
 # ---------------------------------------------------------------- scope
@@ -169,6 +172,31 @@ def within(actor: Principal, place: Place) -> bool:
     if actor.unit_type == "block":
         return place.block_id == actor.unit_id
     return False
+
+
+def can_see(store: Store, actor: Principal, record: Record) -> bool:
+    """May the actor read this record (rule 10)? Answers never carry records they may not."""
+    values = record.values
+    if record.entity in ("member", "grievance", "grievance_note"):
+        place = store.place(values["booth_id"])
+        if place is None or not within(actor, place):
+            return False
+        if record.entity == "grievance":
+            return sees_grievance(actor, record)
+        if record.entity == "grievance_note":
+            grievance = store.load("grievance", values["grievance_id"])
+            return grievance is not None and sees_grievance(actor, grievance)
+        return True
+    if record.entity == "conflict":
+        place = store.place(values["booth_id"] or values["unit_id"])
+        return values["author_id"] == actor.user_id or (place is not None and within(actor, place))
+    if record.entity == "rsvp":
+        place = store.place(store.load("meeting", values["meeting_id"]).values["unit_id"])
+        return values["user_id"] == actor.user_id or (
+            actor.role in LEADERS and within(actor, place)
+        )
+    place = store.place(values["unit_id"])
+    return store.meeting_reaches(record, actor) or (place is not None and within(actor, place))
 
 
 def booth_for(store: Store, actor: Principal, booth_id) -> Place:
@@ -464,16 +492,15 @@ def apply_member_changes(store, actor, m, record, changes, old_place, place):
 
 
 def erase_member(store, actor, m, record, place):
+    """Consent withdrawn: the member leaves the roster and their personal data is erased,
+    from the record and from every conflict record that holds some of it (DPDP)."""
     was_active = record.values["status"] in ACTIVE
+    erased = {name: None for name in PERSONAL_FIELDS if record.values.get(name) is not None}
+    erased.update(name="", notes="")
     write(
-        store,
-        record,
-        {"consent": False, "phone": None, "epic": None, "deleted": True},
-        actor,
-        m.hlc,
-        place,
-        "erase",
+        store, record, {"consent": False, "deleted": True, **erased}, actor, m.hlc, place, "erase"
     )
+    store.erase_from_conflicts(record, PERSONAL_FIELDS + ("name", "notes"))
     if was_active:
         promote_waitlisted(store, place.id, actor, m.hlc, place)
     return Outcome(APPLIED, record)
@@ -568,10 +595,21 @@ def apply_grievance(store, actor, m, now):
 
 def grievance_place(store, actor, record):
     place = booth_for(store, actor, record.values["booth_id"])
-    allowed = SENSITIVE_CATEGORIES.get(record.values.get("category"))
-    if allowed and actor.role in LEADERS and actor.role not in allowed:
+    if not sees_grievance(actor, record):
         raise Rejection("out_of_scope", "This complaint is handled by the Connect Centre.")
     return place
+
+
+def sees_grievance(actor: Principal, record: Record) -> bool:
+    """A complaint about an office-bearer is not for block or district leaders (who may be
+    the subject), unless they reported it themselves."""
+    allowed = SENSITIVE_CATEGORIES.get(record.values.get("category"))
+    return (
+        not allowed
+        or actor.role not in LEADERS
+        or actor.role in allowed
+        or record.created_by == actor.user_id
+    )
 
 
 def create_grievance(store, actor, m, now):

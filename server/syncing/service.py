@@ -16,7 +16,7 @@ from server.syncing.models import AppliedMutation, RecordChange
 from server.syncing.store import MODELS, BatchStore, pull_horizon, scope_key
 from server.syncing.wire import to_record
 from sync import hlc as hlcs
-from sync.engine import Mutation, Principal, Rejection, apply_mutation
+from sync.engine import Mutation, Principal, Rejection, apply_mutation, can_see
 from sync.protocol import (
     DUPLICATE,
     MAX_MUTATIONS,
@@ -88,7 +88,7 @@ def push_changes(actor, body: dict) -> dict:
     results, applied, latest = [], [], None
     for raw in mutations:
         if raw["seq"] <= last_seq:
-            results.append(replay(store, actor, raw, done.get(raw["seq"])))
+            results.append(replay(store, who, raw, done.get(raw["seq"])))
             continue
         result, stamp = apply_one(store, who, raw, now)
         results.append(result)
@@ -146,7 +146,7 @@ def apply_one(store, who, raw, now):
             "message": "The change is malformed.",
             "fields": problems,
         }
-        return rejected(store, raw, error), None
+        return rejected(store, who, raw, error), None
     mutation = Mutation(
         raw["seq"],
         raw["entity"],
@@ -161,7 +161,7 @@ def apply_one(store, who, raw, now):
         outcome = apply_mutation(store, who, mutation, now)
     except Rejection as rejection:
         store.rollback()
-        return rejected(store, raw, rejection.as_error()), mutation.hlc
+        return rejected(store, who, raw, rejection.as_error()), mutation.hlc
     store.commit()
     record = outcome.record
     return {
@@ -169,14 +169,14 @@ def apply_one(store, who, raw, now):
         "status": outcome.status,
         "id": record.id,
         "version": record.version,
-        "record": store.view(record.entity, record.id, store.actor.user),
+        "record": visible_record(store, who, record.entity, record.id),
         "conflicts": outcome.conflicts,
         "error": outcome.error,
     }, mutation.hlc
 
 
-def rejected(store, raw, error):
-    record = current_record(store, raw)
+def rejected(store, who, raw, error):
+    record = current_record(store, who, raw)
     return {
         "seq": raw["seq"],
         "status": REJECTED,
@@ -188,12 +188,20 @@ def rejected(store, raw, error):
     }
 
 
-def current_record(store, raw):
+def current_record(store, who, raw):
     if raw.get("entity") not in MODELS or not isinstance(raw.get("id"), str):
         return None
     if not UUID_RE.match(raw["id"].lower()):
         return None
-    return store.view(raw["entity"], raw["id"].lower(), store.actor.user)
+    return visible_record(store, who, raw["entity"], raw["id"].lower())
+
+
+def visible_record(store, who, entity, record_id):
+    """Today's record for the answer, or None when the person may not read it."""
+    record = store.load(entity, record_id)
+    if record is None or not can_see(store, who, record):
+        return None
+    return store.view(entity, record_id, store.actor.user)
 
 
 def replayed(actor, first_seq, last_seq) -> dict:
@@ -207,11 +215,11 @@ def replayed(actor, first_seq, last_seq) -> dict:
     return {row.seq: row for row in rows}
 
 
-def replay(store, actor, raw, done):
+def replay(store, who, raw, done):
     """A seq applied before (a retry): today's record, and the same rejection if it was one."""
     if done is not None and done.status == REJECTED:
-        return rejected(store, raw, done.error)
-    record = current_record(store, raw)
+        return rejected(store, who, raw, done.error)
+    record = current_record(store, who, raw)
     return {
         "seq": raw["seq"],
         "status": DUPLICATE,

@@ -81,8 +81,9 @@ def column_default(column):
 
 
 DEFAULTS = {
-    entity: {c.key: column_default(c) for c in model.__table__.columns
-             if c.key in VALUE_COLUMNS[entity]}
+    entity: {
+        c.key: column_default(c) for c in model.__table__.columns if c.key in VALUE_COLUMNS[entity]
+    }
     for entity, model in MODELS.items()
 }
 
@@ -586,6 +587,48 @@ class BatchStore:
             }
         )
 
+    def erase_from_conflicts(self, record, fields):
+        """Take the erased fields out of every conflict record about this record."""
+        stored = db.session.execute(
+            select(Conflict.id).where(
+                Conflict.entity == record.entity, Conflict.record_id == record.id
+            )
+        ).scalars()
+        self._fetch("conflict", list(stored))
+        for key, conflict in list(self.records.items()):
+            if (
+                key[0] != "conflict"
+                or conflict is None
+                or conflict.values["record_id"] != record.id
+            ):
+                continue
+            self._touch(key)
+            lost, kept = dict(conflict.values["lost"]), dict(conflict.values["kept"])
+            if any(f in lost or f in kept for f in fields):
+                for name in fields:
+                    lost.pop(name, None)
+                    kept.pop(name, None)
+                conflict.values.update(lost=lost, kept=kept, resolved=True)
+                conflict.version += 1
+                conflict.meta.update(lost=[conflict.version, ""], kept=[conflict.version, ""])
+                self.save(
+                    conflict,
+                    ["lost", "kept", "resolved"],
+                    self._principal_stub(),
+                    "",
+                    self.place(conflict.values["booth_id"] or conflict.values["unit_id"]),
+                    "erase",
+                )
+        for row in self.conflicts:
+            if row["record_id"] == record.id:
+                for name in fields:
+                    row["lost"].pop(name, None)
+                    row["kept"].pop(name, None)
+                row["resolved"] = True
+
+    def _principal_stub(self):
+        return SimpleNamespace(user_id=self.actor.user.id)
+
     def meeting_changed(self, meeting, kind, actor):
         # The alert needs the stored meeting: it is raised once the batch is written.
         self.meeting_events.append((meeting.id, kind))
@@ -662,9 +705,14 @@ class BatchStore:
         }
         if entity in BOOTH_SCOPED:
             row.update(booth_id=obj.booth_id, block_id=obj.block_id, district_id=obj.district_id)
-            if entity != "member" and self._sensitive(entity, obj):
-                # Only the booth and the Connect Centre see complaints about office-bearers.
-                row["block_id"] = row["district_id"] = None
+            if entity != "member":
+                grievance = obj if entity == "grievance" else self._grievance(obj.grievance_id)
+                # Whoever reported a grievance follows it, even from outside the booth.
+                row["owner_id"] = grievance.created_by
+                if grievance.category in SENSITIVE_CATEGORIES:
+                    # Only the booth and the Connect Centre see complaints about
+                    # office-bearers.
+                    row["block_id"] = row["district_id"] = None
         elif entity == "conflict":
             row.update(
                 booth_id=obj.booth_id,
@@ -691,12 +739,9 @@ class BatchStore:
             unit_id=record.values["unit_id"], audience_roles=record.values["audience_roles"]
         )
 
-    def _sensitive(self, entity, obj):
-        if entity == "grievance":
-            category = obj.category
-        else:
-            category = self.load("grievance", obj.grievance_id).values["category"]
-        return category in SENSITIVE_CATEGORIES
+    def _grievance(self, grievance_id):
+        record = self.load("grievance", grievance_id)
+        return SimpleNamespace(created_by=record.created_by, category=record.values["category"])
 
     def _write_index(self, rows, moved):
         statement = upsert()(RecordChange)

@@ -255,3 +255,35 @@ def test_rule10_a_volunteer_writes_and_reads_only_its_own_booth(world, make):
     assert set(world.a.records("member")) == {mine}
     world.p.pull()
     assert set(world.p.records("member")) == {mine, theirs}
+
+
+def test_rule10_a_rejection_never_carries_a_record_from_outside_the_scope(world, make):
+    other = Phone(world.a.client, make, make.user("volunteer", world.g.b3))
+    theirs, v = add_member(other, world.g.b3)
+    refused = world.a.send("member", theirs, {"name": "झाँकना"}, base=v)
+    assert refused["status"] == "rejected"
+    assert refused["error"]["code"] == "out_of_scope"
+    assert refused["record"] is None
+
+
+def test_withdrawn_consent_erases_personal_data_from_conflicts_too(world):
+    member_id, v = add_member(world.a, world.g.b1, phone="9876512345", epic="QWE1234567")
+    world.a.send(
+        "member", member_id, {"phone": "9000012345"}, base=v, hlc=world.a.hlc(offset_ms=-1000)
+    )
+    lost = world.b.send(
+        "member", member_id, {"phone": "9111112345"}, base=v, hlc=world.b.hlc(offset_ms=-5000)
+    )
+    assert lost["status"] == "conflict"
+    erased = world.a.send("member", member_id, {"consent": False}, base=lost["version"])
+    record = erased["record"]
+    assert (record["deleted"], record["phone"], record["epic"], record["name"]) == (
+        True,
+        None,
+        None,
+        "",
+    )
+    world.p.pull()
+    for conflict in world.p.records("conflict").values():
+        assert "phone" not in conflict["lost"] and "phone" not in conflict["kept"]
+        assert conflict["resolved"] is True
