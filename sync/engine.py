@@ -573,6 +573,14 @@ def edit_of_deleted(store, actor, m, record, place_of, now):
     incoming = validated(record.entity, m, creating=False)
     if not incoming:
         return Outcome(APPLIED, record)
+    if record.entity == "member" and record.values.get("consent") is False:
+        # The person withdrew consent and was erased: an edit made before the phone knew
+        # must not store their details again. The author sees why in "needs attention".
+        raise Rejection(
+            "consent_withdrawn",
+            "This member withdrew consent and was removed from the roster.",
+            {"consent": ["Consent was withdrawn; ask again before re-adding."]},
+        )
     store.add_conflict(
         record, place, "delete", incoming, {"deleted": True}, m.hlc, actor.user_id, actor, m.hlc
     )

@@ -287,3 +287,12 @@ def test_withdrawn_consent_erases_personal_data_from_conflicts_too(world):
     for conflict in world.p.records("conflict").values():
         assert "phone" not in conflict["lost"] and "phone" not in conflict["kept"]
         assert conflict["resolved"] is True
+
+
+def test_an_edit_that_arrives_after_consent_was_withdrawn_is_refused(world):
+    member_id, v = add_member(world.a, world.g.b1)
+    world.a.send("member", member_id, {"consent": False}, base=v)
+    late = world.b.send("member", member_id, {"phone": "9333312345"}, base=v)
+    assert late["status"] == "rejected"
+    assert late["error"]["code"] == "consent_withdrawn"
+    assert late["record"]["phone"] is None
