@@ -51,7 +51,7 @@ test-js: pwa
 chromium:
 	@if [ ! -x /usr/bin/chromium ] || ! fc-list :lang=hi | grep -q .; then \
 	  if [ "$$(id -u)" = 0 ]; then \
-	    apt-get update && apt-get install -y chromium fonts-lohit-deva; \
+	    apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium fonts-lohit-deva fontconfig; \
 	  else echo "Chromium or a Devanagari font is missing: apt-get install chromium fonts-lohit-deva" >&2; fi; \
 	fi
 
