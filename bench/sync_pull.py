@@ -17,6 +17,7 @@ import time
 
 from syncbench import (
     WORKERS,
+    AutoAnalyze,
     GunicornServer,
     Phone,
     Seeder,
@@ -91,13 +92,13 @@ def seed_block(url, server, args):
 def run(args):
     with throwaway_database(prefix="booth_bench_pull_") as url:
         init_schema(url)
-        with GunicornServer(url, workers=WORKERS) as server:
+        with GunicornServer(url, workers=WORKERS) as server, AutoAnalyze(url) as analyze:
             president = seed_block(url, server, args)
             phone = Phone(server.url, president)
             started = time.perf_counter()
             pages = phone.pull_all(limit=500)
             seconds = time.perf_counter() - started
-            context = context_lines(url)
+            context = context_lines(url, analyze.note())
         report(args, pages, seconds, context)
 
 

@@ -18,6 +18,7 @@ import time
 
 from syncbench import (
     WORKERS,
+    AutoAnalyze,
     CpuMeter,
     GunicornServer,
     MemorySampler,
@@ -93,7 +94,11 @@ def run(args):
         blocks = seeder.geography([booths_each] * args.devices, districts=min(24, args.devices))
         people = seeder.people([("block_president", b.id) for b in blocks])
         seeder.close()
-        with GunicornServer(url, workers=WORKERS) as server, MemorySampler(server) as memory:
+        with (
+            GunicornServer(url, workers=WORKERS) as server,
+            MemorySampler(server) as memory,
+            AutoAnalyze(url) as analyze,
+        ):
             devices = [
                 Device(server.url, person, block.booths, args.batch, seed)
                 for seed, (person, block) in enumerate(zip(people, blocks, strict=True))
@@ -117,7 +122,7 @@ def run(args):
                 )
             cpu.close()
             peak = memory.peak_total
-            context = context_lines(url)
+            context = context_lines(url, analyze.note())
         report(args, rounds, peak, context)
 
 

@@ -11,11 +11,13 @@ Heavy: `--booths` scales it down (blocks and panchayats follow in proportion).
 """
 
 import argparse
+import itertools
 import threading
 import time
 
 from syncbench import (
     WORKERS,
+    AutoAnalyze,
     GunicornServer,
     MemorySampler,
     Phone,
@@ -41,7 +43,9 @@ def block_sizes(booths: int) -> list[int]:
 
 
 class Progress:
-    """Prints how far a phase is every `every` seconds, with the rate and time left."""
+    """Prints how far a phase is every `every` seconds (the rate since the last line, and
+    the time left at that rate) and keeps the rate of each tenth of the work, which shows
+    whether the cost of a push grows with the size of the database."""
 
     def __init__(self, label, total, unit, memory, every=30):
         self.label, self.total, self.unit, self.memory, self.every = (
@@ -51,25 +55,36 @@ class Progress:
             memory,
             every,
         )
-        self.done = 0
+        self.done = self.last_done = 0
         self.started = self.last = time.perf_counter()
+        self.tenth_times = [self.started]
         self.lock = threading.Lock()
 
     def add(self, n):
         with self.lock:
             self.done += n
             now = time.perf_counter()
+            while (
+                len(self.tenth_times) <= 10 and self.done >= self.total * len(self.tenth_times) / 10
+            ):
+                self.tenth_times.append(now)
             if now - self.last >= self.every or self.done == self.total:
-                self.last = now
-                rate = self.done / (now - self.started)
+                rate = (self.done - self.last_done) / (now - self.last)
+                self.last, self.last_done = now, self.done
                 left = (self.total - self.done) / rate if rate else 0
                 print(
                     f"  {self.label}: {self.done:,}/{self.total:,} {self.unit} "
-                    f"({self.done / self.total:.0%}) in {now - self.started:,.0f} s, "
-                    f"{rate:,.0f}/s, about {left / 60:.0f} min left; workers' peak RSS "
-                    f"{self.memory.peak_total / MIB:.0f} MiB",
+                    f"({self.done / self.total:.0%}) in {now - self.started:,.0f} s, now "
+                    f"{rate:,.0f}/s, about {left / 60:.0f} min left at that rate; workers' "
+                    f"peak RSS {self.memory.peak_total / MIB:.0f} MiB",
                     flush=True,
                 )
+
+    def tenths(self) -> list[float]:
+        """Rate in each tenth of the work done so far."""
+        step = self.total / 10
+        times = self.tenth_times
+        return [step / (b - a) for a, b in itertools.pairwise(times) if b > a]
 
 
 def run(args):
@@ -95,7 +110,10 @@ def run(args):
             f"{figures['seed_seconds']:.0f} s",
             flush=True,
         )
-        with GunicornServer(url, workers=WORKERS, timeout=600) as server:
+        with (
+            GunicornServer(url, workers=WORKERS, timeout=600) as server,
+            AutoAnalyze(url) as analyze,
+        ):
             with MemorySampler(server, every_seconds=1) as memory:
                 push_phase(server, volunteers, args, memory, figures)
                 figures["rss_after_push"] = memory.peak_total
@@ -103,7 +121,7 @@ def run(args):
                 memory.sample()
             figures["peak_rss"] = memory.peak_total
             figures["peak_worker_rss"] = memory.peak_worker
-            context = context_lines(url)
+            context = context_lines(url, analyze.note())
     figures["total_seconds"] = time.perf_counter() - began
     report(args, figures, context)
 
@@ -131,6 +149,7 @@ def push_phase(server, volunteers, args, memory, figures):
         progress.add(len(results))
     figures["push_seconds"] = time.perf_counter() - started
     figures["push_statuses"] = statuses
+    figures["push_tenths"] = progress.tenths()
     if problems:
         print("  not applied, e.g.:", problems[:3], flush=True)
     print(
@@ -203,6 +222,10 @@ def report(args, f, context):
         f"{f['pull_bytes'] / MIB:.0f} MiB on the wire | {f['pull_seconds']:,.0f} s | "
         f"{f['pulled'] / f['pull_seconds']:,.0f} members/s |",
         f"| total (with schema and seeding) | | {f['total_seconds'] / 60:,.1f} min | |",
+        "",
+        "Push rate in each tenth of the run (members/s): "
+        + ", ".join(f"{rate:,.0f}" for rate in f["push_tenths"])
+        + ". A falling rate means a push costs more as the roster grows.",
         "",
         f"Peak RSS of the {WORKERS} gunicorn workers together: **{f['peak_rss'] / MIB:.0f} MiB** "
         f"(one worker at most {f['peak_worker_rss'] / MIB:.0f} MiB; after the push phase "
