@@ -55,6 +55,22 @@ test('a pull clears entries the server acknowledged in last_seq', async () => {
   assert.equal((await waiting(db)).length, 3);
   await engine.pull();
   assert.deepEqual(await waiting(db), []);
+  // They go out once more to hear what became of them, then leave the outbox for good.
+  await engine.sync();
+  assert.deepEqual(await db.getAll(OUTBOX), []);
+});
+
+test('a rejection whose answer was lost still reaches needs-attention after last_seq clears it', async () => {
+  const { db, server, engine } = await setup();
+  await enqueue(db, { entity: 'member', id: 'too-young', fields: { name: 'बाल', age: 16 } });
+  server.loseNextAnswers = 1;
+  await engine.sync();
+  await engine.pull();
+  assert.deepEqual(await waiting(db), []);
+  await engine.sync();
+  const attention = await needingAttention(db);
+  assert.deepEqual(attention.map((m) => [m.id, m.error.code]), [['too-young', 'validation_error']]);
+  assert.deepEqual(await db.getAll(OUTBOX), []);
 });
 
 test('only entries up to last_seq are cleared; later ones stay', async () => {

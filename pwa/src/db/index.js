@@ -29,6 +29,7 @@ export const ALL_STORES = [RECORDS, OUTBOX, ATTENTION, CONFLICTS, META];
  * @property {Record<string, any>} [fields]
  * @property {number} created_at  when it was made on the phone
  * @property {boolean} [sent]  true once it has gone out in a push (the answer may be lost)
+ * @property {boolean} [acked]  a pull's last_seq covers it: applied or rejected, outcome unheard
  * @property {{code: string, message: string, fields?: object}} [error]  why it was rejected
  */
 

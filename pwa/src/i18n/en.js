@@ -285,6 +285,7 @@ export default {
     validation_error: 'Some details are not valid.',
     consent_required: 'A member cannot be added without their consent.',
     epic_taken: 'This voter ID is already on another member.',
+    consent_withdrawn: 'This member withdrew consent and was removed. Ask for consent again before adding them.',
     changed_since_review: 'The details changed after review; look again.',
     forbidden: 'You are not allowed to do this.',
     not_found: 'This record was not found on the server.',

@@ -129,6 +129,23 @@ export function createSyncEngine({ db, api, now = Date.now }) {
     await tx.objectStore(OUTBOX).delete(IDBKeyRange.upperBound(lastSeq));
   }
 
+  /**
+   * A pull says the server has had every entry up to `lastSeq`, but this phone never saw
+   * what became of those whose push answer was lost: applied, or rejected with a reason the
+   * person must see. They stop counting as waiting and go out once more with the next push,
+   * whose answer (duplicate, or rejected again with the reason) settles them. Clearing them
+   * unseen, as the protocol allows, would lose a rejection silently.
+   * @param {import('idb').IDBPTransaction<any, any, 'readwrite'>} tx
+   * @param {number|undefined} lastSeq
+   */
+  async function settleAcknowledged(tx, lastSeq) {
+    if (typeof lastSeq !== 'number' || lastSeq < 1) return;
+    const outbox = tx.objectStore(OUTBOX);
+    for (const m of await outbox.getAll(IDBKeyRange.upperBound(lastSeq))) {
+      if (!m.acked) await outbox.put({ ...m, acked: true });
+    }
+  }
+
   /** @param {import('idb').IDBPTransaction<any, any, 'readwrite'>} tx */
   async function observeServerClock(tx, serverHlc) {
     if (!serverHlc) return;
@@ -146,7 +163,9 @@ export function createSyncEngine({ db, api, now = Date.now }) {
       const all = /** @type {Mutation[]} */ (await tx.objectStore(OUTBOX).getAll());
       await tx.objectStore(OUTBOX).clear();
       let seq = expected;
-      for (const m of all) await tx.objectStore(OUTBOX).put({ ...m, seq: seq++, sent: false });
+      for (const m of all) {
+        await tx.objectStore(OUTBOX).put({ ...m, seq: seq++, sent: false, acked: false });
+      }
       await tx.objectStore(META).put(seq - 1, 'seq');
     });
   }
@@ -211,7 +230,7 @@ export function createSyncEngine({ db, api, now = Date.now }) {
       await atomically(db, [RECORDS, CONFLICTS, OUTBOX, META], async (tx) => {
         for (const change of page.changes || []) await storeChange(tx, change);
         await tx.objectStore(META).put(page.cursor, 'cursor');
-        await clearAcknowledged(tx, page.last_seq);
+        await settleAcknowledged(tx, page.last_seq);
         await observeServerClock(tx, page.server_hlc);
       });
       stored += (page.changes || []).length;

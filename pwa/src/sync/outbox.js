@@ -83,9 +83,18 @@ export async function enqueue(db, change, { now = Date.now } = {}) {
   return /** @type {Mutation} */ (mutation);
 }
 
-/** Every waiting mutation, in seq order. */
-export function waiting(db) {
-  return /** @type {Promise<Mutation[]>} */ (db.getAll(OUTBOX));
+/** Every waiting mutation, in seq order (not those the server has acknowledged). */
+export async function waiting(db) {
+  return pendingOnly(/** @type {Mutation[]} */ (await db.getAll(OUTBOX)));
+}
+
+/**
+ * Entries still to take effect: an acknowledged one (see settleAcknowledged in engine.js)
+ * is in the server's state already and only waits to hear its outcome.
+ * @param {Mutation[]} entries
+ */
+export function pendingOnly(entries) {
+  return entries.filter((m) => !m.acked);
 }
 
 /** Mutations the server rejected, with its reasons, in seq order. */

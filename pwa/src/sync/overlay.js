@@ -1,6 +1,7 @@
 /** What the phone shows: server state with its own pending changes laid on top, in order. */
 
 import { ATTENTION, CONFLICTS, OUTBOX, RECORDS } from '../db/index.js';
+import { pendingOnly } from './outbox.js';
 
 /** @typedef {import('../db/index.js').Mutation} Mutation */
 /** @typedef {'synced'|'waiting'|'conflict'|'rejected'} SyncState */
@@ -59,7 +60,7 @@ export async function listShown(db, entity) {
   const tx = db.transaction([RECORDS, OUTBOX, ATTENTION, CONFLICTS]);
   const [server, outbox, attention, conflicts] = await Promise.all([
     tx.objectStore(RECORDS).index('entity').getAll(entity),
-    tx.objectStore(OUTBOX).getAll(),
+    tx.objectStore(OUTBOX).getAll().then(pendingOnly),
     tx.objectStore(ATTENTION).getAll(),
     tx.objectStore(CONFLICTS).getAll(),
   ]);
@@ -113,10 +114,10 @@ export async function getShown(db, entity, id) {
   const tx = db.transaction([RECORDS, OUTBOX, ATTENTION, CONFLICTS]);
   const [row, pending, rejected, conflicts, resolutions] = await Promise.all([
     tx.objectStore(RECORDS).get([entity, id]),
-    tx.objectStore(OUTBOX).index('record').getAll([entity, id]),
+    tx.objectStore(OUTBOX).index('record').getAll([entity, id]).then(pendingOnly),
     tx.objectStore(ATTENTION).index('record').getAll([entity, id]),
     tx.objectStore(CONFLICTS).index('record').getAll([entity, id]),
-    tx.objectStore(OUTBOX).getAll(),
+    tx.objectStore(OUTBOX).getAll().then(pendingOnly),
   ]);
   await tx.done;
   const open = conflicts.filter((c) => !c.resolved && !isBeingResolved(c, resolutions));
@@ -143,7 +144,10 @@ export async function getShown(db, entity, id) {
  */
 export async function openConflicts(db) {
   const tx = db.transaction([CONFLICTS, OUTBOX]);
-  const [conflicts, outbox] = await Promise.all([tx.objectStore(CONFLICTS).getAll(), tx.objectStore(OUTBOX).getAll()]);
+  const [conflicts, outbox] = await Promise.all([
+    tx.objectStore(CONFLICTS).getAll(),
+    tx.objectStore(OUTBOX).getAll().then(pendingOnly),
+  ]);
   await tx.done;
   return conflicts.filter((c) => !c.resolved && !isBeingResolved(c, outbox));
 }
