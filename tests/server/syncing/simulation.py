@@ -13,8 +13,9 @@ seed replays the same history on every run. The harness sees every answer the se
 gives, even those a phone "loses", and keeps them in a ledger; `check` then asserts
 that all phones converged and that every mutation is accounted for.
 
-Run one seed (and shrink it) outside pytest:
+Run one seed (and shrink it) outside pytest, on a throwaway SQLite database:
     .venv/bin/python -m tests.server.syncing.simulation 17 --shrink
+    .venv/bin/python -m tests.server.syncing.simulation '{"seed": 17, "steps": ...}'
 """
 
 import argparse
@@ -44,8 +45,8 @@ CLOCK_OFFSETS = (0, 0, 0, -3 * DAY_MS, -90 * MINUTE_MS, 30_000, 5 * MINUTE_MS, 2
 # A small pool, so that two phones often type the same voter ID.
 EPICS = tuple(f"JHR{n:07d}" for n in range(1, 7))
 GENDERS = ("male", "female", "other")
-# Personal data that must go when a member withdraws consent.
-PERSONAL = ("phone", "epic")
+# Personal data that must go when a member withdraws consent (the engine erases these).
+PERSONAL = ("phone", "epic", "name", "notes")
 # Fields whose values are unique within a history, so a value names the write that made it.
 TRACEABLE = (
     "name",
@@ -714,11 +715,11 @@ class Simulation:
             if m["entity"] == "member" and m["op"] == "upsert":
                 typed.setdefault(m["id"], set()).update(set(m["fields"]) & set(MEMBER_EDITABLE))
         member_id, names = None, []
-        if typed and rng.random() < 0.4:
+        if typed and rng.random() < 0.6:
             # The person goes back to a member they changed and has not synced yet, often
             # to correct what they typed.
             member_id, _member = self.pick(phone, rng, "member", lambda r: r["id"] in typed)
-            if member_id and typed[member_id] and rng.random() < 0.6:
+            if member_id and typed[member_id] and rng.random() < 0.7:
                 names = [rng.choice(sorted(typed[member_id]))]
         if member_id is None:
             member_id, _member = self.pick(phone, rng, "member")
@@ -945,7 +946,8 @@ class Simulation:
         return problems
 
     def visible(self, person, entity, obj):
-        """Is `obj` in the person's scope (rule 10), complaints about office-bearers apart?"""
+        """Is `obj` in the person's scope (rule 10)? Complaints about office-bearers are
+        the booth's and the Connect Centre's; a grievance's reporter follows it anywhere."""
         unit_id, role = person["unit"], person["role"]
         column = "booth_id" if role == "volunteer" else "block_id"
         if entity == "conflict":
@@ -957,11 +959,13 @@ class Simulation:
                 if grievance is not None and grievance.category == "party_conduct":
                     return False
             return getattr(obj, column) == unit_id
-        if role != "volunteer" and entity in ("grievance", "grievance_note"):
+        if entity in ("grievance", "grievance_note"):
             grievance = (
                 obj if entity == "grievance" else db.session.get(Grievance, obj.grievance_id)
             )
-            if grievance.category == "party_conduct":
+            if grievance.created_by == person["id"]:
+                return True  # whoever reported it follows it, from anywhere
+            if role != "volunteer" and grievance.category == "party_conduct":
                 return False
         return getattr(obj, column) == unit_id
 
@@ -1066,10 +1070,8 @@ class Simulation:
                 continue  # kept as when it was typed, never later than arrival
             if m["entity"] == "member":
                 erased = record["deleted"] and record["consent"] is False
-                if erased and name in ("phone", "epic", "consent"):
-                    continue
-                if name == "consent" and value is False and erased:
-                    continue
+                if erased and name in (*PERSONAL, "consent"):
+                    continue  # withdrawn consent erases them, by design (DPDP)
                 if name == "status" and record["version"] > entry.result["version"]:
                     continue  # moved on by a later write (rules 3 to 5)
             problems.append(
@@ -1244,7 +1246,7 @@ def main():  # pragma: no cover - a developer's tool
     from tests.factories import Factories
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("seed", type=int)
+    parser.add_argument("seed", help="a seed, or a plan as JSON (a kept case)")
     parser.add_argument("--shrink", action="store_true", help="shrink the failing history")
     parser.add_argument("--keep", help="a regex the shrunk history's violations must match")
     args = parser.parse_args()
@@ -1272,7 +1274,10 @@ def main():  # pragma: no cover - a developer's tool
             sim.run()
             return sim, sim.check()
 
-        plan = make_plan(args.seed)
+        if args.seed.lstrip().startswith("{"):
+            plan = Plan.from_json(json.loads(args.seed))
+        else:
+            plan = make_plan(int(args.seed))
         sim, problems = attempt(plan)
         print(sim.report(problems) if problems else "\n".join(sim.history))
         if problems and args.shrink:
