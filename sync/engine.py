@@ -244,7 +244,9 @@ def merge(record: Record, incoming: dict, base: int | None, hlc: str) -> Merge:
         if value == current:
             continue
         version, their_hlc = record.meta.get(name, (0, ""))
-        if version <= base:
+        if version <= base or same_device(hlc, their_hlc):
+            # Unseen by nobody but this phone: its own writes are ordered by their seq,
+            # even when a clock far ahead clamped two of them to the same moment.
             changes[name] = value
         elif hlc > their_hlc:
             changes[name] = value
@@ -252,6 +254,10 @@ def merge(record: Record, incoming: dict, base: int | None, hlc: str) -> Merge:
         else:
             clashes.append((name, current, value, hlc))
     return Merge(changes, clashes, concurrent)
+
+
+def same_device(hlc: str, other: str) -> bool:
+    return bool(other) and hlc[19:] == other[19:]
 
 
 def keep_clashes(store, record, place, clashes, actor, hlc, kind="field"):
@@ -388,9 +394,6 @@ def update_member(store, actor, m, record):
     incoming = validated("member", m, creating=False)
     old_place = member_place(store, actor, record)
     place = old_place
-    if incoming.get("consent") is False:
-        # Consent withdrawn: the member leaves the roster and their contact details go.
-        return erase_member(store, actor, m, record, place)
     if "booth_id" in incoming and incoming["booth_id"] != record.values["booth_id"]:
         place = booth_for(store, actor, incoming["booth_id"])
         if not is_reviewer_for(actor, old_place):
@@ -419,6 +422,10 @@ def update_member(store, actor, m, record):
                 "Give a reason for the rejection.",
                 {"status_reason": ["Give a reason for the rejection."]},
             )
+    if incoming.get("consent") is False:
+        # Consent withdrawn: the member leaves the roster and their personal data goes;
+        # anything else typed with it (the app folds unsent edits together) is kept.
+        return erase_member(store, actor, m, record, old_place, place, incoming)
     if incoming.get("epic") and incoming["epic"] != record.values.get("epic"):
         check_epic(store, incoming["epic"], record.id)
 
@@ -471,6 +478,8 @@ def apply_member_changes(store, actor, m, record, changes, old_place, place):
     before = record.values["status"]
     moved = place.id != old_place.id
     after = changes.get("status", before)
+    if moved and after == "waitlisted" and "status" not in changes:
+        after = changes["status"] = "pending"  # a new booth with room takes them in
     if after in ACTIVE and (before not in ACTIVE or moved):
         if not room_in_booth(store, place.id, record.id):
             if changes.get("status") == "approved" and not moved:
@@ -491,19 +500,22 @@ def apply_member_changes(store, actor, m, record, changes, old_place, place):
         promote_waitlisted(store, old_place.id, actor, m.hlc, old_place)
 
 
-def erase_member(store, actor, m, record, place):
+def erase_member(store, actor, m, record, old_place, place, incoming):
     """Consent withdrawn: the member leaves the roster and their personal data is erased,
     from the record and from every conflict record that holds some of it (DPDP)."""
     was_active = record.values["status"] in ACTIVE
-    erased = {name: None for name in PERSONAL_FIELDS if record.values.get(name) is not None}
-    erased.update(name="", notes="")
-    write(
-        store, record, {"consent": False, "deleted": True, **erased}, actor, m.hlc, place, "erase"
-    )
-    store.erase_from_conflicts(record, PERSONAL_FIELDS + ("name", "notes"))
+    erasable = (*PERSONAL_FIELDS, "name", "notes")
+    kept = {k: v for k, v in incoming.items() if k not in erasable and k != "consent"}
+    result = merge(record, kept, m.base_version, m.hlc)
+    conflicts = keep_clashes(store, record, place, result.clashes, actor, m.hlc)
+    changes = dict(result.changes)
+    changes.update(consent=False, deleted=True, name="", notes="")
+    changes.update({n: None for n in PERSONAL_FIELDS if record.values.get(n) is not None})
+    write(store, record, changes, actor, m.hlc, place, "erase")
+    store.erase_from_conflicts(record, erasable)
     if was_active:
-        promote_waitlisted(store, place.id, actor, m.hlc, place)
-    return Outcome(APPLIED, record)
+        promote_waitlisted(store, old_place.id, actor, m.hlc, old_place)
+    return Outcome(CONFLICT if conflicts else APPLIED, record, conflicts)
 
 
 # ---------------------------------------------------------------- delete (rule 7)

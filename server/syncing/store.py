@@ -620,7 +620,9 @@ class BatchStore:
                     "erase",
                 )
         for row in self.conflicts:
-            if row["record_id"] == record.id:
+            if row["record_id"] == record.id and any(
+                f in row["lost"] or f in row["kept"] for f in fields
+            ):
                 for name in fields:
                     row["lost"].pop(name, None)
                     row["kept"].pop(name, None)
@@ -651,11 +653,14 @@ class BatchStore:
             inserts = [self._row(k) for k in keys if k in self.created]
             updates = [self._row(k) for k in keys if k not in self.created]
             table = MODELS[entity].__table__
-            if inserts:
-                db.session.execute(insert(table), inserts)
+            if entity == "member":
+                self._release_epics(keys)
+            # Updates first: a row of this batch may give up what a new row then takes.
             if updates:
                 params = [{**row, "_id": row.pop("id")} for row in updates]
                 db.session.execute(update(table).where(table.c.id == bindparam("_id")), params)
+            if inserts:
+                db.session.execute(insert(table), inserts)
             for k in keys:
                 row_view = SimpleNamespace(**self._row(k))
                 index_rows.append(self._index_row(entity, row_view))
@@ -673,6 +678,19 @@ class BatchStore:
             )
         self._write_audit()
         self._raise_meeting_events()
+
+    def _release_epics(self, keys):
+        """Clear the stored EPIC of members that give theirs up, before any row takes one:
+        the unique index checks each row as it is written, not the batch as a whole."""
+        giving_up = [
+            k[1]
+            for k in keys
+            if k not in self.created
+            and (self.db_member_state.get(k[1]) or (None, None, None))[2]
+            and self.db_member_state[k[1]][2] != self.member_state[k[1]][2]
+        ]
+        if giving_up:
+            db.session.execute(update(Member).where(Member.id.in_(giving_up)).values(epic=None))
 
     def _row(self, key):
         record = self.records[key]

@@ -308,6 +308,21 @@ class SimulatedPhone:
     def clear_acknowledged(self, last_seq):
         self.outbox = [m for m in self.outbox if m["seq"] > last_seq]
 
+    def settle_acknowledged(self, last_seq):
+        """A pull's last_seq (engine.js settleAcknowledged): entries up to it stop waiting
+        but go out once more, so the phone hears whether they were rejected. Answers how
+        many it settled now."""
+        settled = 0
+        for m in self.outbox:
+            if m["seq"] <= last_seq and not m.get("acked"):
+                m["acked"] = True
+                settled += 1
+        return settled
+
+    def pending(self):
+        """Outbox entries still to take effect (not those a pull acknowledged)."""
+        return [m for m in self.outbox if not m.get("acked")]
+
     def observe(self, server_hlc):
         self.hlc = later_hlc(self.hlc, server_hlc)
 
@@ -318,7 +333,7 @@ class SimulatedPhone:
             if result is None:
                 continue
             if result["status"] == "rejected":
-                kept = {k: v for k, v in m.items() if k != "sent"}
+                kept = {k: v for k, v in m.items() if k not in ("sent", "acked")}
                 self.attention[m["seq"]] = {**kept, "error": result["error"]}
             if result["record"]:
                 record = result["record"]
@@ -340,7 +355,7 @@ class SimulatedPhone:
         view = {
             key: {**copy["record"], "deleted": copy["deleted"]} for key, copy in self.copies.items()
         }
-        for m in self.outbox:
+        for m in self.pending():
             key = (m["entity"], m["id"])
             if m["op"] == "delete":
                 if key in view:
@@ -651,18 +666,16 @@ class Simulation:
                 phone.store_change(change)
                 if not change.get("removed"):
                     self.short(change["entity"], change["id"])
-            before = len(phone.outbox)
             phone.cursor = page["cursor"]
-            phone.clear_acknowledged(page["last_seq"])
+            cleared = phone.settle_acknowledged(page["last_seq"])
             phone.observe(page["server_hlc"])
             brought += len(page["changes"])
-            cleared = before - len(phone.outbox)
             if page["changes"] or cleared:
                 self.log(
                     f"{phone.label} pull (limit {limit}): "
                     + ", ".join(self.describe_change(c) for c in page["changes"])
                     + f"; last_seq {page['last_seq']}"
-                    + (f", {cleared} outbox entries cleared" if cleared else "")
+                    + (f", {cleared} outbox entries acknowledged" if cleared else "")
                 )
             if not page["has_more"]:
                 return brought
@@ -711,7 +724,7 @@ class Simulation:
 
     def do_edit_member(self, phone, rng):
         typed = {}
-        for m in phone.outbox:
+        for m in phone.pending():
             if m["entity"] == "member" and m["op"] == "upsert":
                 typed.setdefault(m["id"], set()).update(set(m["fields"]) & set(MEMBER_EDITABLE))
         member_id, names = None, []
@@ -1093,6 +1106,9 @@ class Simulation:
             if name == "deleted" and o["op"] == "upsert":
                 writes = True  # a restore by someone who saw the delete
             if writes and (o["base_version"] or 0) >= version and other.result["version"] > version:
+                return True
+            # A phone's own later write follows its earlier one, whatever the clocks say.
+            if writes and other.phone == entry.phone and o["seq"] > m["seq"]:
                 return True
         return False
 
