@@ -13,7 +13,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 
-from sqlalchemy import bindparam, func, insert, select, text, update
+from sqlalchemy import bindparam, false, func, insert, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -352,7 +352,9 @@ class BatchStore:
                 {"epics": epics},
             )
         rows = db.session.execute(
-            select(Member.epic, Member.id).where(Member.epic.in_(epics), Member.deleted.is_(False))
+            # `deleted = false`, as the partial unique index says it, so the index is used
+            # (PostgreSQL does not match `deleted IS false` to the index's predicate).
+            select(Member.epic, Member.id).where(Member.epic.in_(epics), Member.deleted == false())
         ).all()
         for epic in epics:
             self.epic_owner[epic] = None
