@@ -151,11 +151,27 @@ def write_report(title: str, lines: list[str]):
     DOCS.write_text(doc.rstrip("\n") + "\n")
 
 
+def code_version() -> str:
+    """The commit, and whether the server or engine code differs from it in the checkout."""
+    dirty = subprocess.run(
+        ["git", "status", "--porcelain", "--", "server", "sync"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    return git_commit() + (" with uncommitted changes to server/ or sync/" if dirty else "")
+
+
+# Taken when a benchmark starts: the workers load the code as it is now, and the report
+# is written at the end, when the checkout and the machine's load may have moved on.
+STARTED = {"when": today(), "code": code_version(), "load": load_average()}
+
+
 def context_lines(url: str, extra: str = "") -> list[str]:
     return [
-        f"Run {today()} at commit {git_commit()} on {machine()}; PostgreSQL "
+        f"Run {STARTED['when']} at commit {STARTED['code']} on {machine()}; PostgreSQL "
         f"{postgres_version(url)} on the same machine; gunicorn with {WORKERS} sync workers; "
-        f"load average at start {load_average()} (the machine is shared).{extra}",
+        f"load average at start {STARTED['load']} (the machine is shared).{extra}",
         "",
     ]
 
