@@ -10,6 +10,7 @@ rejected one leaves no trace in memory, so nothing of it is written.
 import copy
 import re
 import uuid
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 
@@ -226,7 +227,10 @@ class BatchStore:
     def _touch(self, key):
         if self._undo is not None and key not in self._undo["touched"]:
             record = self.records.get(key)
-            self._undo["touched"][key] = copy.deepcopy(record)
+            # One level deep is enough: the engine assigns new values, never edits them in place.
+            self._undo["touched"][key] = record and replace(
+                record, values=dict(record.values), meta=dict(record.meta)
+            )
             if key in self.stamps:
                 self._undo["stamps"][key] = dict(self.stamps[key])
 
