@@ -1,4 +1,4 @@
-"""The merge and conflict rules of SYNC-PROTOCOL.md, applied one mutation at a time.
+"""The merge and conflict rules of docs/protocol.md, applied one mutation at a time.
 
 The engine decides; a store (server/syncing/store.py) reads and writes. Every function
 here takes plain values: a `Principal` for who acts, `Record`s for what is stored.

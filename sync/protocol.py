@@ -1,4 +1,4 @@
-"""The wire contract of SYNC-PROTOCOL.md version 1: request shapes, statuses, error codes."""
+"""The wire contract of docs/protocol.md version 1: request shapes, statuses, error codes."""
 
 import base64
 import json

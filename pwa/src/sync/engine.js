@@ -1,4 +1,4 @@
-/** The client sync engine: push the outbox, pull what changed, per SYNC-PROTOCOL.md. */
+/** The client sync engine: push the outbox, pull what changed, per docs/protocol.md. */
 
 import {
   ATTENTION,

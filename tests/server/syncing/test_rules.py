@@ -1,4 +1,4 @@
-"""Each rule of SYNC-PROTOCOL.md, through the HTTP endpoints."""
+"""Each rule of docs/protocol.md, through the HTTP endpoints."""
 
 import pytest
 
