@@ -154,6 +154,7 @@ class Store(Protocol):
     def next_ref_no(self, district_id: int, now_ms: int) -> str: ...
     def find_rsvp(self, meeting_id: str, user_id: int) -> Record | None: ...
     def meeting_reaches(self, meeting: Record, actor: Principal) -> bool: ...
+    def user_place(self, user_id: int) -> Place | None: ...
     def meeting_changed(self, meeting: Record, kind: str, actor: Principal) -> None: ...
     def erase_from_conflicts(self, record: Record, fields: tuple) -> None: ...
 
@@ -745,6 +746,17 @@ def meeting_place(store, actor, unit_id, for_write=True):
     return place
 
 
+def check_may_change_meeting(store, actor, record):
+    """Only the organiser, or a leader whose own scope unit contains the organiser's, changes
+    or cancels a meeting: a block president never rewrites the Connect Centre's meeting."""
+    if record.created_by == actor.user_id:
+        return
+    organiser = store.user_place(record.created_by) if record.created_by is not None else None
+    if organiser is None or not within(actor, organiser):
+        message = "Only the organiser of this meeting, or a leader above them, changes it."
+        raise Rejection("not_allowed", message, {"unit_id": [message]})
+
+
 def apply_meeting(store, actor, m, now):
     record = store.load("meeting", m.id)
     if m.op == "delete":
@@ -763,6 +775,7 @@ def apply_meeting(store, actor, m, now):
         return Outcome(APPLIED, record)
     incoming = validated("meeting", m, creating=False)
     place = meeting_place(store, actor, record.values["unit_id"])
+    check_may_change_meeting(store, actor, record)
     if "unit_id" in incoming:
         place = meeting_place(store, actor, incoming["unit_id"])
     result = merge(record, incoming, m.base_version, m.hlc)

@@ -18,7 +18,7 @@ from sqlalchemy import bindparam, false, func, insert, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from server.accounts.models import Device
+from server.accounts.models import Device, User
 from server.audit.models import AuditEntry
 from server.audit.services import client_address
 from server.extensions import db
@@ -185,6 +185,7 @@ class BatchStore:
         self.serials: dict[tuple, list] = {}  # (district, year) -> [row id, last]
         self.authors: dict[str, int | None] = {}
         self.reaching = None
+        self.user_places: dict[int, Place | None] = {}  # user id -> scope unit
         self._undo = None
 
     # ------------------------------------------------------------ per mutation
@@ -482,6 +483,13 @@ class BatchStore:
             meeting.values["unit_id"] in self.reaching
             and user.role in meeting.values["audience_roles"]
         ) or meeting.created_by == user.id
+
+    def user_place(self, user_id):
+        """A person's scope unit (a meeting's organiser), read once per batch."""
+        if user_id not in self.user_places:
+            unit_id = db.session.scalar(select(User.unit_id).where(User.id == user_id))
+            self.user_places[user_id] = None if unit_id is None else self.place(unit_id)
+        return self.user_places[user_id]
 
     # ------------------------------------------------------------ the engine's writes
 
