@@ -13,7 +13,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
-from server.accounts import passwords
+from server.accounts import passwords, roles
 from server.accounts.models import (
     ADMIN,
     BLOCK_PRESIDENT,
@@ -363,6 +363,7 @@ def list_users(actor: Actor, page, per_page, role=None, unit_id=None, q=None) ->
 def create_user(actor: Actor, values: dict) -> User:
     """Add a person; a block president may add only volunteers for its own block's booths."""
     unit = _unit(values["unit_id"])
+    roles.check_grant(actor.user, values["role"])
     if not manages(actor.user, values["role"], unit):
         raise forbidden("You may add only volunteers for booths of your own block.")
     user = add_user(values, unit, created_by=actor.user.id)
@@ -404,9 +405,9 @@ def add_user(values: dict, unit: Unit, created_by=None) -> User:
 def set_active(actor: Actor, user_id: int, active: bool) -> User:
     """Disable (ending every session) or enable a person the actor manages."""
     target = _managed_user(actor, user_id)
-    if target.id == actor.user.id:
-        raise forbidden("You cannot disable your own account.")
+    roles.check_may_change(actor.user, target, {"active": active})
     if target.active != active:
+        roles.check_admin_remains(target, {"active": active})
         now = now_ms()
         target.active = active
         target.updated_at = now
@@ -425,14 +426,14 @@ def set_active(actor: Actor, user_id: int, active: bool) -> User:
 
 def update_user(actor: Actor, user_id: int, values: dict) -> User:
     """Change a person's role, unit or name (admin and Connect Centre)."""
-    target = db.session.get(User, user_id)
-    if target is None:
-        raise not_found("person")
+    target = _managed_user(actor, user_id)
+    roles.check_may_change(actor.user, target, values)
     role = values.get("role", target.role)
     unit = _unit(values["unit_id"]) if "unit_id" in values else target.unit
     check_role_fits_unit(role, unit, field="unit_id" if "unit_id" in values else "role")
     changed = sorted(name for name, value in values.items() if getattr(target, name) != value)
     if changed:
+        roles.check_admin_remains(target, values)
         for name in changed:
             setattr(target, name, values[name])
         if {"role", "unit_id"} & set(changed):

@@ -81,6 +81,10 @@ MATRIX = {
     ),
     "add an admin": (
         lambda w: ("POST", "/api/users", _new("9700000004", "admin", w.g.state.id)),
+        (FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, CREATED),
+    ),
+    "add a connect centre": (
+        lambda w: ("POST", "/api/users", _new("9700000005", "connect_centre", w.g.state.id)),
         (FORBIDDEN, FORBIDDEN, FORBIDDEN, CREATED, CREATED),
     ),
     "disable a volunteer in": (
@@ -95,6 +99,14 @@ MATRIX = {
         lambda w: ("POST", f"/api/users/{w.bp_in.id}/disable", None),
         (FORBIDDEN, NOT_FOUND, FORBIDDEN, OK, OK),
     ),
+    "disable an admin": (
+        lambda w: ("POST", f"/api/users/{w.other_admin.id}/disable", None),
+        (FORBIDDEN, NOT_FOUND, FORBIDDEN, FORBIDDEN, OK),
+    ),
+    "enable an admin": (
+        lambda w: ("POST", f"/api/users/{w.admin_off.id}/enable", None),
+        (FORBIDDEN, NOT_FOUND, FORBIDDEN, FORBIDDEN, OK),
+    ),
     "enable a volunteer in": (
         lambda w: ("POST", f"/api/users/{w.vol_in_off.id}/enable", None),
         (FORBIDDEN, OK, FORBIDDEN, OK, OK),
@@ -106,6 +118,22 @@ MATRIX = {
     "rename a volunteer in": (
         lambda w: ("PATCH", f"/api/users/{w.vol_in.id}", {"name": "नया नाम"}),
         (FORBIDDEN, FORBIDDEN, FORBIDDEN, OK, OK),
+    ),
+    "rename an admin": (
+        lambda w: ("PATCH", f"/api/users/{w.other_admin.id}", {"name": "नया नाम"}),
+        (FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, OK),
+    ),
+    "make a volunteer an admin": (
+        lambda w: (
+            "PATCH",
+            f"/api/users/{w.vol_in.id}",
+            {"role": "admin", "unit_id": w.g.state.id},
+        ),
+        (FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, OK),
+    ),
+    "make myself an admin": (
+        lambda w: ("PATCH", f"/api/users/{w.actor.id}", {"role": "admin", "unit_id": w.g.state.id}),
+        (FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, OK),
     ),
     "move a volunteer out": (
         lambda w: ("PATCH", f"/api/users/{w.vol_out.id}", {"unit_id": w.g.b3.id}),
@@ -121,6 +149,9 @@ def _world(make, role):
     vol_in, vol_out = make.user(unit=g.b1), make.user(unit=g.b4)
     return types.SimpleNamespace(
         g=g,
+        actor=actor,
+        other_admin=make.user("admin"),
+        admin_off=make.user("admin", active=False),
         headers=make.headers(actor, device),
         spare=make.device(actor),
         vol_in=vol_in,

@@ -251,3 +251,84 @@ def test_an_unknown_person_is_a_404(make, session, client):
         client.patch("/api/users/987654", headers=access, json={"name": "x"}),
     ):
         assert (response.status_code, response.json["error"]["code"]) == (404, "not_found")
+
+
+# Role ranks: volunteer < block_president < district_president < connect_centre < admin
+
+
+def _people():
+    db.session.rollback()
+    db.session.expire_all()
+    return sorted((u.id, u.role, u.unit_id, u.active) for u in db.session.query(User))
+
+
+def test_the_connect_centre_has_no_admin_powers(make, session, client):
+    g = make.geo()
+    centre = make.user("connect_centre")
+    admin = make.user("admin")
+    access, _, _ = session(centre)
+    before = _people()
+
+    created = client.post("/api/users", headers=access, json=_new_user(g.state.id, role="admin"))
+    promoted = client.patch(f"/api/users/{centre.id}", headers=access, json={"role": "admin"})
+    disabled = client.post(f"/api/users/{admin.id}/disable", headers=access)
+    renamed = client.patch(f"/api/users/{admin.id}", headers=access, json={"name": "x"})
+
+    for response in (created, promoted, disabled, renamed):
+        assert (response.status_code, response.json["error"]["code"]) == (403, "forbidden")
+    assert list(created.json["error"]["fields"]) == ["role"]
+    assert list(promoted.json["error"]["fields"]) == ["role"]
+    assert _people() == before
+
+
+def test_nobody_changes_their_own_role(make, session, client):
+    admin = make.user("admin")
+    make.user("admin")  # not the last admin: the refusal is about changing oneself
+    access, _, _ = session(admin)
+
+    response = client.patch(
+        f"/api/users/{admin.id}", headers=access, json={"role": "connect_centre"}
+    )
+
+    assert (response.status_code, response.json["error"]["code"]) == (403, "forbidden")
+    assert list(response.json["error"]["fields"]) == ["role"]
+    db.session.expire_all()
+    assert db.session.get(User, admin.id).role == "admin"
+    # Their own name is still theirs to change.
+    renamed = client.patch(f"/api/users/{admin.id}", headers=access, json={"name": "नया नाम"})
+    assert renamed.status_code == 200
+
+
+def test_a_role_up_to_ones_own_may_be_given(make, session, client):
+    g = make.geo()
+    centre = make.user("connect_centre")
+    access, _, _ = session(centre)
+    volunteer = make.user("volunteer", unit=g.b1)
+
+    added = client.post(
+        "/api/users", headers=access, json=_new_user(g.state.id, role="connect_centre")
+    )
+    promoted = client.patch(
+        f"/api/users/{volunteer.id}",
+        headers=access,
+        json={"role": "district_president", "unit_id": g.d1.id},
+    )
+
+    assert added.status_code == 201, added.json
+    assert promoted.status_code == 200, promoted.json
+
+
+def test_an_admin_disables_and_demotes_another_admin(make, session, client):
+    g = make.geo()
+    access, _, _ = session(make.user("admin"))
+    second, third = make.user("admin"), make.user("admin")
+
+    disabled = client.post(f"/api/users/{second.id}/disable", headers=access)
+    demoted = client.patch(
+        f"/api/users/{third.id}",
+        headers=access,
+        json={"role": "district_president", "unit_id": g.d1.id},
+    )
+
+    assert disabled.status_code == 200, disabled.json
+    assert demoted.status_code == 200, demoted.json
