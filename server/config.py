@@ -44,9 +44,15 @@ def from_environment(instance_path: str) -> dict:
         # A push is at most 1 MiB uncompressed; a gzip body is smaller still.
         "MAX_CONTENT_LENGTH": 1024 * 1024,
         "MAX_UNCOMPRESSED_BODY": 1024 * 1024,
+        # Login limits (server/accounts/limits.py): failures for one phone from one
+        # address, and from one address for any phones, before that is refused (429) for
+        # the rest of the window; and a per-phone delay across addresses, doubling from 1 s
+        # after LOGIN_SLOWDOWN_AFTER failures up to LOGIN_SLOWDOWN_MAX_SECONDS (0: off).
         "LOGIN_LIMIT_PER_PHONE": int(env("LOGIN_LIMIT_PER_PHONE", "5")),
         "LOGIN_LIMIT_PER_ADDRESS": int(env("LOGIN_LIMIT_PER_ADDRESS", "30")),
         "LOGIN_LIMIT_WINDOW_SECONDS": int(env("LOGIN_LIMIT_WINDOW_SECONDS", "900")),
+        "LOGIN_SLOWDOWN_AFTER": int(env("LOGIN_SLOWDOWN_AFTER", "5")),
+        "LOGIN_SLOWDOWN_MAX_SECONDS": int(env("LOGIN_SLOWDOWN_MAX_SECONDS", "60")),
         # Argon2id cost; tests lower it so the suite stays quick.
         "PASSWORD_TIME_COST": int(env("PASSWORD_TIME_COST", "3")),
         "PASSWORD_MEMORY_COST": int(env("PASSWORD_MEMORY_COST", "65536")),

@@ -7,13 +7,13 @@ from dataclasses import dataclass
 
 from flask import current_app
 from flask_jwt_extended import create_access_token, create_refresh_token
-from sqlalchemy import delete, func, or_, select, true, update
+from sqlalchemy import func, or_, select, true, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
-from server.accounts import passwords, roles
+from server.accounts import limits, passwords, roles
 from server.accounts.models import (
     ADMIN,
     BLOCK_PRESIDENT,
@@ -21,7 +21,6 @@ from server.accounts.models import (
     ROLE_UNIT_TYPE,
     VOLUNTEER,
     Device,
-    LoginAttempt,
     RefreshToken,
     User,
 )
@@ -96,13 +95,13 @@ def _register_device(device_id, user, device_name, now) -> Device:
 def login(phone, password, device_id, device_name, address) -> Session:
     """Check the password and start a session on this device; limits are checked first."""
     now = now_ms()
-    address = address or "unknown"
-    _check_login_limits(phone, address, now)
+    address = (address or "unknown")[:64]
+    limits.check(phone, address, now)
     user = db.session.scalar(select(User).where(User.phone == phone))
     # An unknown phone still costs one hash check, so the answer time tells nothing.
     valid = passwords.verify_password(user.password_hash if user else None, password)
     if not valid or not user.active:
-        _record_failed_login(phone, address, now)
+        limits.record_failure(phone, address, now)
         db.session.commit()
         log.info("Failed login for phone ending %s from %s", phone[-4:], address)
         raise _invalid_credentials()
@@ -115,7 +114,7 @@ def login(phone, password, device_id, device_name, address) -> Session:
         raise device_revoked_error()
     if passwords.needs_rehash(user.password_hash):
         user.password_hash = passwords.hash_password(password)
-    db.session.execute(delete(LoginAttempt).where(LoginAttempt.phone == phone))
+    limits.clear(phone, address)
     if device is None:
         device = _register_device(device_id, user, device_name, now)
     else:
@@ -212,51 +211,6 @@ def _revoke_after_reuse(actor, now):
         actor.user.id,
     )
     raise device_revoked_error()
-
-
-# Login limits
-
-
-def _check_login_limits(phone, address, now):
-    cfg = current_app.config
-    window_ms = cfg["LOGIN_LIMIT_WINDOW_SECONDS"] * 1000
-    waits = [
-        _wait_seconds(LoginAttempt.phone == phone, cfg["LOGIN_LIMIT_PER_PHONE"], window_ms, now),
-        _wait_seconds(
-            LoginAttempt.address == address, cfg["LOGIN_LIMIT_PER_ADDRESS"], window_ms, now
-        ),
-    ]
-    wait = max(waits)
-    if wait:
-        raise ApiError(
-            "too_many_requests",
-            "Too many failed logins; wait and try again.",
-            429,
-            fields={"retry_after": wait},
-            headers={"Retry-After": str(wait)},
-        )
-
-
-def _wait_seconds(condition, limit, window_ms, now) -> int:
-    """Seconds until one more attempt is allowed; 0 when it is allowed now."""
-    if limit <= 0:
-        return 0
-    recent = db.session.scalars(
-        select(LoginAttempt.at)
-        .where(condition, LoginAttempt.at > now - window_ms)
-        .order_by(LoginAttempt.at.desc())
-        .limit(limit)
-    ).all()
-    if len(recent) < limit:
-        return 0
-    # Once the limit-th newest failure leaves the window, one more attempt fits.
-    return max(1, math.ceil((recent[-1] + window_ms - now) / 1000))
-
-
-def _record_failed_login(phone, address, now):
-    window_ms = current_app.config["LOGIN_LIMIT_WINDOW_SECONDS"] * 1000
-    db.session.execute(delete(LoginAttempt).where(LoginAttempt.at <= now - window_ms))
-    db.session.add(LoginAttempt(phone=phone, address=address[:64], at=now))
 
 
 # Devices

@@ -175,7 +175,7 @@ def test_the_password_is_never_logged(make, login, session, client, caplog):
 # Login limits
 
 
-def test_too_many_failures_for_a_phone_are_refused_before_the_password_is_checked(
+def test_too_many_failures_for_a_phone_from_an_address_are_refused_before_the_password_is_checked(
     make, login, settings
 ):
     settings(LOGIN_LIMIT_PER_PHONE=2, LOGIN_LIMIT_PER_ADDRESS=100, LOGIN_LIMIT_WINDOW_SECONDS=60)
@@ -229,7 +229,7 @@ def test_retry_after_counts_down_to_when_the_oldest_counted_failure_expires(make
         db.session.add(LoginAttempt(phone=user.phone, address="10.0.0.9", at=now - age))
     db.session.commit()
 
-    response = login(user.phone)
+    response = login(user.phone, address="10.0.0.9")
 
     assert response.status_code == 429
     assert 95 <= int(response.headers["Retry-After"]) <= 100
