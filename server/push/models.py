@@ -33,8 +33,8 @@ class PushSubscription(db.Model):
         ForeignKey("devices.id", ondelete="CASCADE"), nullable=False, unique=True
     )
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False, index=True)
-    # One browser subscription is one phone: a second device row claiming the same
-    # endpoint (a shared family phone, another person logged in) takes it over.
+    # One browser subscription is one phone: another device sending the same endpoint is
+    # refused (409 endpoint_taken), unless the device holding it was revoked.
     endpoint: Mapped[str] = mapped_column(String(1024), nullable=False, unique=True)
     p256dh: Mapped[str] = mapped_column(String(100), nullable=False)
     auth: Mapped[str] = mapped_column(String(40), nullable=False)

@@ -29,7 +29,8 @@ def public_key():
 @arguments(SubscriptionSchema())
 @response(SubscriptionOutSchema(), 201)
 def subscribe(body):
-    """Save this device's push subscription, replacing an earlier one."""
+    """Save this device's push subscription, replacing an earlier one; an endpoint that
+    another device registered is refused (409 endpoint_taken)."""
     return services.subscribe(
         current_actor(),
         body["endpoint"],

@@ -1,7 +1,7 @@
 """Schemas at the edge of the push API, and the check that keeps endpoints on push services."""
 
 import ipaddress
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 from cryptography.hazmat.primitives.asymmetric import ec
 from flask import current_app
@@ -32,29 +32,56 @@ def _host_listed(host: str, allowed) -> bool:
     return False
 
 
+def _canonical_host(host: str) -> str | None:
+    """The host as the server will connect to it: lower case, IDNA (punycode) for names,
+    brackets for IPv6; None when it is no valid host."""
+    try:
+        return f"[{ipaddress.IPv6Address(host).compressed}]"
+    except ValueError:
+        pass
+    try:
+        return host.encode("idna").decode("ascii").lower()
+    except UnicodeError:
+        return None
+
+
 def endpoint_problem(url: str, allowed) -> str | None:
     """Why the server must not post to `url`, or None when it is a listed push service.
 
-    https on the default port to a listed host; plain http only to a loopback host that is
-    itself listed (a stand-in push service on a developer's machine or in tests).
+    The address is parsed and put back together (host lower-cased and IDNA-encoded); any
+    address that does not come back exactly as sent is refused, so the host the check sees
+    is the host the sender connects to. Refused besides: anything but printable ASCII
+    (control characters, whitespace), backslashes, userinfo, percent-escapes or an empty
+    port in the authority, a fragment, and an explicit port. https to a listed host; plain
+    http (and a port) only to a loopback host that is itself listed (a stand-in push
+    service on a developer's machine or in tests).
     """
+    invalid = "Not a valid push service address."
+    if not url.isascii() or not url.isprintable() or " " in url or "\\" in url:
+        return invalid
     try:
         parts = urlsplit(url)
         port = parts.port
     except ValueError:
         return "Not a valid web address."
-    host = (parts.hostname or "").lower()
-    if not host or parts.username or parts.password or parts.fragment:
-        return "Not a valid push service address."
-    if not _host_listed(host, allowed):
+    if parts.scheme not in ("https", "http"):
+        return "A push service address must start with https://."
+    host = _canonical_host(parts.hostname or "")
+    if not host or "@" in parts.netloc or "%" in parts.netloc or parts.fragment:
+        return invalid
+    netloc = host if port is None else f"{host}:{port}"
+    if urlunsplit((parts.scheme, netloc, parts.path, parts.query, "")) != url:
+        return invalid
+    bare = host.strip("[]")
+    if not _host_listed(bare, allowed):
         return "This push service is not allowed."
-    if parts.scheme == "https":
-        if port not in (None, 443) and not _is_loopback(host):
-            return "This push service is not allowed."
+    if _is_loopback(bare):
         return None
-    if parts.scheme == "http" and _is_loopback(host):
-        return None
-    return "A push service address must start with https://."
+    if parts.scheme != "https":
+        return "A push service address must start with https://."
+    if port is not None:
+        return "A push service address has no port."
+    return None
 
 
 def _key(length, what):

@@ -76,12 +76,72 @@ def test_subscribe_replace_and_unsubscribe(client, make, push_config):
     assert client.delete("/api/push/subscriptions", headers=headers).status_code == 204
 
 
-def test_shared_phone_endpoint_moves_to_the_new_person(client, make, push_config):
-    first, second = make.user("volunteer"), make.user("volunteer")
+def _post(client, body, headers):
+    return client.post("/api/push/subscriptions", json=body, headers=headers)
+
+
+def test_an_endpoint_of_another_persons_device_is_refused_not_moved(client, make, push_config):
+    owner, stranger = make.user("volunteer"), make.user("volunteer")
+    owner_device = make.device(owner)
     body = BrowserKeys().subscription_json("https://updates.push.services.mozilla.com/wpush/v2/x")
-    client.post("/api/push/subscriptions", json=body, headers=make.headers(first))
-    client.post("/api/push/subscriptions", json=body, headers=make.headers(second))
-    assert [s.user_id for s in _subs()] == [second.id]
+    assert _post(client, body, make.headers(owner, owner_device)).status_code == 201
+
+    stolen = BrowserKeys().subscription_json(body["endpoint"])
+    response = _post(client, stolen, make.headers(stranger))
+
+    assert response.status_code == 409
+    assert response.json["error"]["code"] == "endpoint_taken"
+    assert list(response.json["error"]["fields"]) == ["endpoint"]
+    [sub] = _subs()
+    assert (sub.user_id, sub.device_id, sub.p256dh) == (
+        owner.id,
+        owner_device.id,
+        body["keys"]["p256dh"],
+    )
+
+
+def test_an_endpoint_of_another_device_of_the_same_person_is_refused(client, make, push_config):
+    user = make.user("volunteer")
+    body = BrowserKeys().subscription_json("https://fcm.googleapis.com/fcm/send/one")
+    assert _post(client, body, make.headers(user)).status_code == 201
+
+    response = _post(client, body, make.headers(user))
+
+    assert (response.status_code, response.json["error"]["code"]) == (409, "endpoint_taken")
+    assert len(_subs()) == 1
+
+
+def test_subscribing_the_same_endpoint_again_from_the_same_device_is_idempotent(
+    client, make, push_config
+):
+    user = make.user("volunteer")
+    headers = make.headers(user)
+    body = BrowserKeys().subscription_json("https://fcm.googleapis.com/fcm/send/one")
+
+    first = _post(client, body, headers)
+    again = _post(client, body, headers)
+
+    assert (first.status_code, again.status_code) == (201, 201)
+    assert first.json["id"] == again.json["id"]
+    [sub] = _subs()
+    assert sub.endpoint == body["endpoint"]
+
+
+def test_a_revoked_devices_endpoint_may_be_registered_again(client, make, push_config):
+    user = make.user("volunteer")
+    old_device = make.device(user)
+    body = BrowserKeys().subscription_json("https://fcm.googleapis.com/fcm/send/one")
+    assert _post(client, body, make.headers(user, old_device)).status_code == 201
+    new_device = make.device(user)
+    new_headers = make.headers(user, new_device)
+    assert (
+        client.post(f"/api/devices/{old_device.id}/revoke", headers=new_headers).status_code == 200
+    )
+
+    response = _post(client, body, new_headers)
+
+    assert response.status_code == 201, response.json
+    assert [s.device_id for s in _subs()] == [new_device.id]
 
 
 def test_subscribing_needs_a_login(client, push_config):
@@ -119,6 +179,39 @@ def test_browser_push_services_are_allowed(client, make, push_config, endpoint):
         "http://169.254.169.254/latest/meta-data",
         "ftp://fcm.googleapis.com/x",
         "not a url",
+        # The authority must come back from parsing exactly as sent: these end in a
+        # listed wildcard host for urlsplit, but an HTTP client may connect elsewhere.
+        "https://attacker.example.com\\.push.apple.com/x",
+        "https://attacker.example.com%2f.push.apple.com/x",
+        "https://attacker.example.com%2F.web.push.apple.com/x",
+        "https://attacker.example.com\n.push.apple.com/x",
+        "https://attacker.example.com\t.push.apple.com/x",
+        "https://attacker.example.com%00.push.apple.com/x",
+        "https://attacker.example.com\\@fcm.googleapis.com/x",
+        "https://fcm.googleapis.com\\.attacker.example.com/x",
+        "https://fcm.googleapis.com%2f.attacker.example.com/x",
+        "https://fcm.googleapis.com%2F@attacker.example.com/x",
+        "https://fcm%2egoogleapis.com/x",
+        "https://fcm.googleapis.com\n.attacker.example.com/x",
+        "https://fcm.googleapis.com\r\n/x",
+        "https://fcm.googleapis.com\t/x",
+        "https://fcm.googleapis.com /x",
+        " https://fcm.googleapis.com/x",
+        "https://fcm.googleapis.com/x\n",
+        "https://fcm.googleapis.com\x00.attacker.example.com/x",
+        "https://@fcm.googleapis.com/x",
+        "https://user@fcm.googleapis.com/x",
+        "https://fcm.googleapis.com:443/fcm/send/abc",
+        "https://fcm.googleapis.com:/fcm/send/abc",
+        "https://FCM.googleapis.com/fcm/send/abc",
+        "https://fcm.googleapis.com./fcm/send/abc",
+        "https://fcm.googleapis.com/fcm/send/abc#frag",
+        "https://fcm.googleapis.com/fcm/send/abc?",
+        "https://fcm.googleapis.com/fcm/send/ä",
+        "https://fcm.googleapis.cоm/x",  # a Cyrillic o
+        "https:fcm.googleapis.com/x",
+        "https:///fcm.googleapis.com/x",
+        "//fcm.googleapis.com/x",
     ],
 )
 def test_other_hosts_are_refused_at_subscribe_time(client, make, endpoint):
