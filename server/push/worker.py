@@ -31,7 +31,8 @@ from server.push.models import (
     PushEvent,
     PushSubscription,
 )
-from server.push.sender import Job, Sender
+from server.push.schemas import endpoint_problem
+from server.push.sender import Job, Outcome, Sender
 from server.push.vapid import signer
 
 log = logging.getLogger(__name__)
@@ -66,6 +67,7 @@ class PushWorker:
         # its worker is still sending, or a second worker could send the same rows.
         rounds = math.ceil(self.batch_size / self.sender.concurrency)
         self.lease_ms = int((rounds * sum(timeout) + 60) * 1000)
+        self.allowed_hosts = cfg["PUSH_ALLOWED_HOSTS"]
         self._pruned_at = 0
 
     def now_ms(self) -> int:
@@ -103,7 +105,8 @@ class PushWorker:
         return token, ids
 
     def _jobs(self, ids: list[int], now: int):
-        """Turn claimed rows into messages; rows no longer worth sending come back expired."""
+        """Turn claimed rows into messages; rows no longer worth sending come back expired,
+        and rows whose endpoint the subscribe check would refuse today come back refused."""
         rows = db.session.execute(
             select(
                 PushDelivery.id,
@@ -126,7 +129,7 @@ class PushWorker:
             .where(PushDelivery.id.in_(ids))
         ).all()
         db.session.commit()
-        jobs, expired, bodies = [], [], {}
+        jobs, expired, refused, bodies = [], [], [], {}
         for (
             delivery_id,
             event_id,
@@ -148,6 +151,11 @@ class PushWorker:
             if starts <= now or stale_reminder:
                 expired.append(delivery_id)
                 continue
+            if endpoint_problem(endpoint, self.allowed_hosts):
+                # Stored before the address check tightened (or the allowed hosts changed):
+                # never posted to; the subscription goes as if the service had said 410.
+                refused.append(Outcome(delivery_id, endpoint, 410, error="endpoint refused"))
+                continue
             lang = payload.language_of(language)
             if (event_id, lang) not in bodies:
                 bodies[event_id, lang] = payload.build(kind, meeting_id, snap, lang, event_id)
@@ -165,7 +173,7 @@ class PushWorker:
                     topic=meeting_id.replace("-", ""),
                 )
             )
-        return jobs, expired
+        return jobs, expired, refused
 
     # -- recording -----------------------------------------------------------------
 
@@ -271,8 +279,8 @@ class PushWorker:
         token, ids = self.claim(now)
         if not ids:
             return None
-        jobs, expired = self._jobs(ids, now)
-        outcomes = self.sender.send_all(jobs)
+        jobs, expired, refused = self._jobs(ids, now)
+        outcomes = self.sender.send_all(jobs) + refused
         return self.record(token, outcomes, expired, self.now_ms())
 
     def prune(self, now: int) -> None:

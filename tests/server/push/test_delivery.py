@@ -135,6 +135,31 @@ def test_gone_subscription_is_removed(client, make, standin, worker, clock):
     assert [m.name for m in standin.received] == [kept, kept]
 
 
+def test_endpoint_stored_before_the_address_check_is_never_posted_to(
+    client, make, standin, worker, clock
+):
+    """An endpoint saved before the subscribe check refused forms like a backslash in the
+    host is checked again before sending: never posted to, and its subscription removed."""
+    g = make.geo()
+    leader = make.user("district_president", g.d1)
+    forged = subscribe(client, make, standin, make.user("volunteer", g.b1))
+    kept = subscribe(client, make, standin, make.user("volunteer", g.b2))
+    row = db.session.scalars(
+        select(PushSubscription).where(PushSubscription.endpoint == standin.endpoint(forged))
+    ).one()
+    row.endpoint = standin.endpoint(forged).replace("://", "://attacker.example\\", 1)
+    meeting_changed(
+        make_meeting(leader, g.d1, clock.ms + 48 * HOUR_MS), "created", leader, now=clock.ms
+    )
+    db.session.commit()
+    totals = worker.run_once()
+    assert (totals["sent"], totals["gone"]) == (1, 1)
+    assert standin.attempts(forged) == 0
+    assert [m.name for m in standin.received] == [kept]
+    endpoints = db.session.scalars(select(PushSubscription.endpoint)).all()
+    assert endpoints == [standin.endpoint(kept)]
+
+
 def test_429_waits_for_retry_after_then_delivers_once(client, make, standin, worker, clock):
     g = make.geo()
     leader = make.user("block_president", g.k1)
