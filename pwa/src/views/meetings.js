@@ -5,6 +5,7 @@
 import { h } from 'preact';
 import { useState } from 'preact/hooks';
 
+import { ApiError } from '../api/client.js';
 import { META } from '../db/index.js';
 import { formatTime, t } from '../i18n/index.js';
 import { getApi, getDb, saveChange, useLive } from '../runtime.js';
@@ -43,15 +44,24 @@ export async function saveSubscription() {
   if (!alertsSupported() || Notification.permission !== 'granted') return false;
   const api = getApi();
   const registration = await navigator.serviceWorker.ready;
-  let subscription = await registration.pushManager.getSubscription();
-  if (!subscription) {
+  const subscribe = async () => {
     const { public_key: key } = await api.get('/api/push/key');
-    subscription = await registration.pushManager.subscribe({
+    return registration.pushManager.subscribe({
       userVisibleOnly: true,
       applicationServerKey: base64UrlToBytes(key),
     });
+  };
+  let subscription = (await registration.pushManager.getSubscription()) || (await subscribe());
+  try {
+    await api.post('/api/push/subscriptions', subscription.toJSON());
+  } catch (err) {
+    // The browser's address is still held by another (not revoked) login on this phone:
+    // the server refuses to move it, so this login takes a new address of its own.
+    if (!(err instanceof ApiError) || err.code !== 'endpoint_taken') throw err;
+    await subscription.unsubscribe();
+    subscription = await subscribe();
+    await api.post('/api/push/subscriptions', subscription.toJSON());
   }
-  await api.post('/api/push/subscriptions', subscription.toJSON());
   return true;
 }
 
