@@ -35,8 +35,10 @@ function json(status, body) {
   });
 }
 
-function error(status, code, fields = {}) {
-  return json(status, { error: { code, message: code, fields } });
+function error(status, code, fields = {}, headers = {}) {
+  const response = json(status, { error: { code, message: code, fields } });
+  for (const [name, value] of Object.entries(headers)) response.headers.set(name, value);
+  return response;
 }
 
 /**
@@ -56,6 +58,11 @@ export class FakeServer {
     this.requests = [];
     this.loseNextAnswers = 0; // apply the request, then drop the answer
     this.failNext = 0; // answer 503 without applying
+    this.poison = null; // (mutation) => true: a push holding it fails with 500, nothing applied
+    this.busyPushes = 0; // answer that many pushes 503 with Retry-After: busyRetryAfter
+    this.busyRetryAfter = '30';
+    this.crashAnswering = null; // (mutation) => true: a push holding it is committed, then 500
+    this.gaps = []; // every push refused with seq_gap, for tests that must see none
     this.revoked = false;
     this.resetNextPull = false;
     this.hlc = '0000000000000-0000-server';
@@ -119,9 +126,23 @@ export class FakeServer {
   push(body) {
     if (body.schema_version !== 1) return error(409, 'client_outdated');
     if (body.mutations.length > 500) return error(413, 'too_large');
-    const first = body.mutations[0];
-    if (first && first.seq > this.lastSeq + 1) {
-      return error(409, 'seq_gap', { expected: this.lastSeq + 1 });
+    if (this.busyPushes > 0) {
+      this.busyPushes -= 1;
+      return error(503, 'database_unavailable', {}, { 'Retry-After': this.busyRetryAfter });
+    }
+    // As the real server: seqs above last_seq must follow it without a gap, in order.
+    let expected = this.lastSeq + 1;
+    for (const m of [...body.mutations].sort((a, b) => a.seq - b.seq)) {
+      if (m.seq <= this.lastSeq) continue;
+      if (m.seq !== expected) {
+        this.gaps.push({ expected, got: m.seq });
+        return error(409, 'seq_gap', { expected });
+      }
+      expected += 1;
+    }
+    if (this.poison && body.mutations.some((m) => m.seq > this.lastSeq && this.poison(m))) {
+      // A server bug: the transaction rolls back, nothing of the push is kept.
+      return error(500, 'internal_error');
     }
     const results = body.mutations.map((m) => {
       if (this.applied.has(m.seq)) {
@@ -134,6 +155,10 @@ export class FakeServer {
       this.lastSeq = m.seq;
       return outcome;
     });
+    if (this.crashAnswering && body.mutations.some((m) => this.crashAnswering(m))) {
+      // A bug after the commit: the seqs are consumed, but the phone hears only a 500.
+      return error(500, 'internal_error');
+    }
     return json(200, { last_seq: this.lastSeq, server_hlc: this.hlc, results });
   }
 

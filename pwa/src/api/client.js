@@ -16,7 +16,22 @@ export class ApiError extends Error {
     this.code = code;
     this.status = status;
     this.fields = fields;
+    /** @type {number|undefined} seconds the server asked us to wait (`Retry-After`) */
+    this.retryAfter = undefined;
   }
+}
+
+/**
+ * `Retry-After` as seconds from now: a number of seconds or an HTTP date; undefined otherwise.
+ * @param {string|null} value
+ * @param {number} [now]
+ */
+export function retryAfterSeconds(value, now = Date.now()) {
+  if (!value) return undefined;
+  const text = value.trim();
+  if (/^\d+$/.test(text)) return Number(text);
+  const at = Date.parse(text);
+  return Number.isNaN(at) ? undefined : Math.max(0, Math.ceil((at - now) / 1000));
 }
 
 /** Codes after which the person has to log in again (the outbox stays). */
@@ -89,12 +104,14 @@ export function createApi({ db, fetch: doFetch = globalThis.fetch.bind(globalThi
     }
     if (!response.ok) {
       const error = data && data.error;
-      throw new ApiError(
+      const failure = new ApiError(
         error?.code || (response.status >= 500 ? 'internal_error' : 'http_error'),
         error?.message || response.statusText,
         response.status,
         error?.fields || {},
       );
+      failure.retryAfter = retryAfterSeconds(response.headers.get('Retry-After'));
+      throw failure;
     }
     return data;
   }

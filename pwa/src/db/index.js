@@ -9,7 +9,10 @@ export const DB_VERSION = 1;
 export const RECORDS = 'records';
 /** Mutations not yet acknowledged by the server, keyed by `seq`. */
 export const OUTBOX = 'outbox';
-/** Mutations the server rejected, kept with its reason until fixed or discarded, by `seq`. */
+/**
+ * Mutations the server rejected, kept with its reason until fixed or discarded, by `seq`;
+ * and those set aside because the server kept failing on them, keyed just below their seq.
+ */
 export const ATTENTION = 'attention';
 /** Conflict records made by the server (values that lost a merge), keyed by id. */
 export const CONFLICTS = 'conflicts';
@@ -30,7 +33,10 @@ export const ALL_STORES = [RECORDS, OUTBOX, ATTENTION, CONFLICTS, META];
  * @property {number} created_at  when it was made on the phone
  * @property {boolean} [sent]  true once it has gone out in a push (the answer may be lost)
  * @property {boolean} [acked]  a pull's last_seq covers it: applied or rejected, outcome unheard
- * @property {{code: string, message: string, fields?: object}} [error]  why it was rejected
+ * @property {{code: string, message: string, fields?: object, status?: number}} [error]  why it
+ *   was rejected, or the server's error when it kept failing on it
+ * @property {boolean} [set_aside]  in needs attention because the server kept failing on it
+ *   (keyed below the seq it held, which went to the next change; see sync/faults.js)
  */
 
 /**

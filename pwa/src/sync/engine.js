@@ -13,13 +13,16 @@ import {
 import { ApiError } from '../api/client.js';
 import { laterHlc } from './hlc.js';
 import { withLock } from './locks.js';
-import { deviceId, toWire } from './outbox.js';
+import { countFault, countSuccess, isServerFault, readTrouble, batchLimit, setAside } from './faults.js';
+import { deviceId, renumberFrom, toWire } from './outbox.js';
 
 export const SCHEMA_VERSION = 1;
 /** The server takes at most 500 mutations and 1 MiB a push; stay under both. */
 export const PUSH_MAX_MUTATIONS = 500;
 export const PUSH_MAX_BYTES = 900 * 1024;
 export const PULL_LIMIT = 500;
+/** The longest `Retry-After` obeyed: a wrong header must not stop syncing for days. */
+export const MAX_RETRY_AFTER_MS = 60 * 60 * 1000;
 
 /** @typedef {import('../db/index.js').Mutation} Mutation */
 /**
@@ -28,6 +31,8 @@ export const PULL_LIMIT = 500;
  * @property {number} pushed  mutations the server answered
  * @property {number} pulled  changes stored from pulls
  * @property {ApiError} [error]
+ * @property {number} [retryAt]  the server asked for no sync before this time (`Retry-After`)
+ * @property {boolean} [deferred]  nothing was sent: it is not yet `retryAt`
  */
 
 /**
@@ -76,8 +81,10 @@ async function storeChange(tx, change) {
 export function createSyncEngine({ db, api, now = Date.now }) {
   /** Take the next batch and mark it sent, in one transaction with any later edit of it. */
   async function takeBatch(maxMutations) {
+    const trouble = await readTrouble(db);
     const tx = db.transaction(OUTBOX, 'readwrite');
     const all = /** @type {Mutation[]} */ (await tx.store.getAll());
+    maxMutations = batchLimit(trouble, all[0], maxMutations);
     const batch = [];
     let bytes = 0;
     for (const m of all) {
@@ -115,7 +122,11 @@ export function createSyncEngine({ db, api, now = Date.now }) {
           });
         }
       }
-      await clearAcknowledged(tx, answer.last_seq);
+      // Entries after the batch that last_seq covers (a push of one, or a halved one, when
+      // an earlier answer was lost) were not answered here: they only become acknowledged.
+      const lastSeq = answer.last_seq;
+      if (typeof lastSeq === 'number') await clearAcknowledged(tx, Math.min(lastSeq, batch[batch.length - 1].seq));
+      await settleAcknowledged(tx, lastSeq);
       await observeServerClock(tx, answer.server_hlc);
     });
   }
@@ -159,14 +170,16 @@ export function createSyncEngine({ db, api, now = Date.now }) {
    * @param {number} expected
    */
   async function renumber(expected) {
-    await atomically(db, [OUTBOX, META], async (tx) => {
-      const all = /** @type {Mutation[]} */ (await tx.objectStore(OUTBOX).getAll());
-      await tx.objectStore(OUTBOX).clear();
-      let seq = expected;
-      for (const m of all) {
-        await tx.objectStore(OUTBOX).put({ ...m, seq: seq++, sent: false, acked: false });
-      }
-      await tx.objectStore(META).put(seq - 1, 'seq');
+    await atomically(db, [OUTBOX, META], (tx) => renumberFrom(tx, expected));
+  }
+
+  /** @param {Mutation[]} batch */
+  function send(device, batch) {
+    return api.post('/api/sync/push', {
+      device_id: device,
+      schema_version: SCHEMA_VERSION,
+      client_time: now(),
+      mutations: batch.map(toWire),
     });
   }
 
@@ -180,12 +193,7 @@ export function createSyncEngine({ db, api, now = Date.now }) {
       if (!batch.length) return answered;
       let answer;
       try {
-        answer = await api.post('/api/sync/push', {
-          device_id: device,
-          schema_version: SCHEMA_VERSION,
-          client_time: now(),
-          mutations: batch.map(toWire),
-        });
+        answer = await send(device, batch);
       } catch (err) {
         if (err instanceof ApiError && err.code === 'seq_gap' && !renumbered) {
           const expected = Number(err.fields?.expected);
@@ -199,9 +207,24 @@ export function createSyncEngine({ db, api, now = Date.now }) {
           maxMutations = Math.max(1, Math.floor(batch.length / 2));
           continue;
         }
+        if (err instanceof ApiError && isServerFault(err)) {
+          const next = await countFault(db, batch);
+          if (next === 'split') continue;
+          if (next === 'set-aside') {
+            // The device's last seq, once any push of it still running has finished: an
+            // empty push waits for it. Should this fail too, the server is down, not
+            // failing on this one change: nothing is set aside and we back off.
+            const { last_seq: lastSeq } = await send(device, []);
+            if (typeof lastSeq !== 'number') throw err;
+            await setAside(db, batch[0], err, lastSeq);
+            announceChange();
+            continue;
+          }
+        }
         throw err;
       }
       await applyPushAnswer(batch, answer);
+      await countSuccess(db, batch);
       answered += batch.length;
       announceChange();
       if (!more) return answered;
@@ -243,6 +266,12 @@ export function createSyncEngine({ db, api, now = Date.now }) {
   async function syncNow() {
     /** @type {SyncReport} */
     const report = { status: 'ok', pushed: 0, pulled: 0 };
+    // The server said when to come back (503 or 429 with Retry-After): every trigger, in
+    // the page or the worker, waits until then (unless the phone's clock was set back).
+    const retryAt = await db.get(META, 'retry_at');
+    if (typeof retryAt === 'number' && retryAt > now() && retryAt - now() <= MAX_RETRY_AFTER_MS) {
+      return { ...report, status: 'offline', retryAt, deferred: true };
+    }
     try {
       report.pushed = await push();
       report.pulled = await pull();
@@ -256,6 +285,10 @@ export function createSyncEngine({ db, api, now = Date.now }) {
       report.status = statusFor(err);
       if (report.status === 'revoked') await clearLocalData(db);
       else await db.put(META, { code: err.code, at: now() }, 'last_error');
+      if (err.retryAfter !== undefined && (err.status === 503 || err.status === 429)) {
+        report.retryAt = now() + Math.min(err.retryAfter * 1000, MAX_RETRY_AFTER_MS);
+        await db.put(META, report.retryAt, 'retry_at');
+      }
     }
     announceChange();
     return report;

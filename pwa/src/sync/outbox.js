@@ -35,52 +35,83 @@ export async function deviceId(db) {
  * already sent is never changed, since the server may have applied it.
  *
  * @param {import('idb').IDBPDatabase} db
- * @param {{entity: string, op?: 'upsert'|'delete', id: string, fields?: Record<string, any>,
- *          baseVersion?: number|null}} change
+ * @param {Change} change
  * @param {{now?: () => number}} [options]
  * @returns {Promise<Mutation>}
  */
 export async function enqueue(db, change, { now = Date.now } = {}) {
-  const op = change.op || 'upsert';
   /** @type {Mutation|undefined} */
   let mutation;
   // One transaction: a seq is used only if its mutation is stored with it (no gaps).
   await atomically(db, [OUTBOX, META, RECORDS], async (tx) => {
-    const meta = tx.objectStore(META);
-    const outbox = tx.objectStore(OUTBOX);
-    let device = await meta.get('device_id');
-    if (!device) {
-      device = newId();
-      await meta.put(device, 'device_id');
-    }
-    const hlc = nextHlc(await meta.get('hlc'), now(), device);
-    await meta.put(hlc, 'hlc');
-
-    const pending = await outbox.index('record').getAll([change.entity, change.id]);
-    const last = pending[pending.length - 1];
-    if (op === 'upsert' && last && last.op === 'upsert' && !last.sent) {
-      mutation = { ...last, hlc, fields: { ...last.fields, ...change.fields } };
-    } else {
-      const seq = ((await meta.get('seq')) || 0) + 1;
-      await meta.put(seq, 'seq');
-      const server = await tx.objectStore(RECORDS).get([change.entity, change.id]);
-      const baseVersion =
-        change.baseVersion !== undefined ? change.baseVersion : server ? server.version : null;
-      mutation = {
-        seq,
-        entity: change.entity,
-        op,
-        id: change.id,
-        base_version: baseVersion,
-        hlc,
-        created_at: now(),
-      };
-      if (op === 'upsert') mutation.fields = { ...change.fields };
-    }
-    await outbox.put(mutation);
+    mutation = await enqueueIn(tx, change, now());
   });
   announceChange();
   return /** @type {Mutation} */ (mutation);
+}
+
+/**
+ * @typedef {{entity: string, op?: 'upsert'|'delete', id: string, fields?: Record<string, any>,
+ *            baseVersion?: number|null}} Change
+ */
+
+/**
+ * enqueue() inside a transaction over OUTBOX, META and RECORDS.
+ * @param {import('idb').IDBPTransaction<any, any, 'readwrite'>} tx
+ * @param {Change} change
+ * @param {number} at
+ */
+async function enqueueIn(tx, change, at) {
+  const op = change.op || 'upsert';
+  const meta = tx.objectStore(META);
+  const outbox = tx.objectStore(OUTBOX);
+  let device = await meta.get('device_id');
+  if (!device) {
+    device = newId();
+    await meta.put(device, 'device_id');
+  }
+  const hlc = nextHlc(await meta.get('hlc'), at, device);
+  await meta.put(hlc, 'hlc');
+
+  /** @type {Mutation} */
+  let mutation;
+  const pending = await outbox.index('record').getAll([change.entity, change.id]);
+  const last = pending[pending.length - 1];
+  if (op === 'upsert' && last && last.op === 'upsert' && !last.sent) {
+    mutation = { ...last, hlc, fields: { ...last.fields, ...change.fields } };
+  } else {
+    const seq = ((await meta.get('seq')) || 0) + 1;
+    await meta.put(seq, 'seq');
+    const server = await tx.objectStore(RECORDS).get([change.entity, change.id]);
+    const baseVersion =
+      change.baseVersion !== undefined ? change.baseVersion : server ? server.version : null;
+    mutation = {
+      seq,
+      entity: change.entity,
+      op,
+      id: change.id,
+      base_version: baseVersion,
+      hlc,
+      created_at: at,
+    };
+    if (op === 'upsert') mutation.fields = { ...change.fields };
+  }
+  await outbox.put(mutation);
+  return mutation;
+}
+
+/**
+ * Number the whole outbox again from `first`, in order: seqs the server never consumed.
+ * @param {import('idb').IDBPTransaction<any, any, 'readwrite'>} tx  over OUTBOX and META
+ * @param {number} first
+ */
+export async function renumberFrom(tx, first) {
+  const outbox = tx.objectStore(OUTBOX);
+  const all = /** @type {Mutation[]} */ (await outbox.getAll());
+  await outbox.clear();
+  let seq = first;
+  for (const m of all) await outbox.put({ ...m, seq: seq++, sent: false, acked: false });
+  await tx.objectStore(META).put(seq - 1, 'seq');
 }
 
 /** Every waiting mutation, in seq order (not those the server has acknowledged). */
@@ -105,6 +136,29 @@ export function needingAttention(db) {
 /** Drop a rejected mutation the person chose not to fix. */
 export async function discardRejected(db, seq) {
   await db.delete(ATTENTION, seq);
+  announceChange();
+}
+
+/**
+ * Send a change the server kept failing on (set aside, see faults.js) again, as a new
+ * mutation at the end of the outbox. Its base version stays the one it was made against;
+ * what the person did to the record since then wins: fields changed again keep their newer
+ * values, and a later delete stays a delete.
+ * @param {import('idb').IDBPDatabase} db
+ * @param {number} key  its key in the needs-attention list
+ */
+export async function resendSetAside(db, key) {
+  await atomically(db, [OUTBOX, META, RECORDS, ATTENTION], async (tx) => {
+    const m = /** @type {Mutation|undefined} */ (await tx.objectStore(ATTENTION).get(key));
+    if (!m) return;
+    await tx.objectStore(ATTENTION).delete(key);
+    const newer = /** @type {Mutation[]} */ (await tx.objectStore(OUTBOX).index('record').getAll([m.entity, m.id]));
+    if (newer.some((later) => later.op === 'delete')) return;
+    const fields = { ...m.fields };
+    for (const later of newer) for (const field of Object.keys(later.fields || {})) delete fields[field];
+    if (m.op === 'upsert' && !Object.keys(fields).length) return;
+    await enqueueIn(tx, { entity: m.entity, op: m.op, id: m.id, fields, baseVersion: m.base_version }, Date.now());
+  });
   announceChange();
 }
 

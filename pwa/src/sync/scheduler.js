@@ -1,4 +1,7 @@
-/** When to sync: on demand, and again after a failure with growing, jittered delays. */
+/**
+ * When to sync: on demand, and again after a failure with growing, jittered delays; never
+ * before the time the server asked for (`Retry-After` on a 503 or 429).
+ */
 
 import { backoffDelay } from './engine.js';
 
@@ -9,6 +12,7 @@ import { backoffDelay } from './engine.js';
  * @param {(fn: () => void, ms: number) => any} [options.setTimer]
  * @param {(handle: any) => void} [options.clearTimer]
  * @param {() => number} [options.random]
+ * @param {() => number} [options.now]
  */
 export function createScheduler({
   engine,
@@ -16,6 +20,7 @@ export function createScheduler({
   setTimer = (fn, ms) => setTimeout(fn, ms),
   clearTimer = (handle) => clearTimeout(handle),
   random = Math.random,
+  now = Date.now,
 }) {
   let attempt = 0;
   /** @type {any} */
@@ -32,7 +37,9 @@ export function createScheduler({
     if (report.status === 'offline' || report.status === 'error') {
       // Retry by itself; `online`, opening the app and the timer also call run() sooner.
       if (!stopped) {
-        const delay = backoffDelay(attempt++, random);
+        const wait = report.retryAt ? report.retryAt - now() : 0;
+        // A sync deferred until retryAt sent nothing: it is no new attempt.
+        const delay = report.deferred ? wait : Math.max(backoffDelay(attempt++, random), wait);
         timer = setTimer(() => {
           timer = null;
           run();

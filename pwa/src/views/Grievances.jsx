@@ -94,7 +94,7 @@ export function GrievanceForm({ query, session }) {
     <Page title={t('grievances.new')} back="/grievances">
       {data.fix?.error && (
         <p class="notice warn" role="alert">
-          {t('sync.serverSaid')} {errorText(data.fix.error)}
+          {data.fix.set_aside ? t('sync.setAside') : `${t('sync.serverSaid')} ${errorText(data.fix.error)}`}
         </p>
       )}
       <form onSubmit={submit} novalidate class="form">

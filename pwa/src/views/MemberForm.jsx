@@ -106,7 +106,7 @@ export function MemberForm({ params, query, session }) {
       )}
       {rejectedBy?.error && (
         <p class="notice warn" role="alert">
-          {t('sync.serverSaid')} {errorText(rejectedBy.error)}
+          {rejectedBy.set_aside ? t('sync.setAside') : `${t('sync.serverSaid')} ${errorText(rejectedBy.error)}`}
         </p>
       )}
       <form onSubmit={submit} novalidate class="form">

@@ -3,8 +3,8 @@
 import { RECORDS } from '../db/index.js';
 import { errorText, formatTime, t } from '../i18n/index.js';
 import { navigate } from '../router.js';
-import { getDb, saveChange, useLive } from '../runtime.js';
-import { discardRejected, needingAttention, waiting } from '../sync/outbox.js';
+import { getDb, saveChange, syncNow, useLive } from '../runtime.js';
+import { discardRejected, needingAttention, resendSetAside, waiting } from '../sync/outbox.js';
 import { getShown, openConflicts } from '../sync/overlay.js';
 import { Empty, Loading, Page } from './ui.jsx';
 import { SyncSummary } from './Home.jsx';
@@ -129,13 +129,27 @@ export function Sync() {
           return (
             <li key={m.seq} class="card rejected" data-testid="rejected">
               <strong>{describe(m, data.byKey.get(`${m.entity}:${m.id}`))}</strong>
-              <p class="error">{errorText(m.error)}</p>
+              {m.set_aside ? (
+                <>
+                  <p class="error">{t('sync.setAside')}</p>
+                  <p class="hint" data-testid="server-error">
+                    {t('sync.serverAnswer', { status: m.error?.status || '?', code: m.error?.code || '', message: m.error?.message || '' })}
+                  </p>
+                </>
+              ) : (
+                <p class="error">{errorText(m.error)}</p>
+              )}
               {m.error?.fields && Object.keys(m.error.fields).length > 0 && (
                 <p class="hint">{t('sync.checkFields', { fields: Object.keys(m.error.fields).map(fieldLabel).join(', ') })}</p>
               )}
               <div class="actions">
+                {m.set_aside && (
+                  <button type="button" class="primary" onClick={() => resendSetAside(getDb(), m.seq).then(syncNow)}>
+                    {t('sync.sendAgain')}
+                  </button>
+                )}
                 {path && m.op === 'upsert' && (
-                  <button type="button" class="primary" onClick={() => navigate(path)}>
+                  <button type="button" class={m.set_aside ? 'secondary' : 'primary'} onClick={() => navigate(path)}>
                     {t('sync.fix')}
                   </button>
                 )}
