@@ -27,6 +27,8 @@ from server.grievances.models import Grievance, GrievanceNote, GrievanceSerial
 from server.meetings.models import Meeting, Rsvp
 from server.records import now_ms
 from server.roster.models import Member
+from server.syncing import locks
+from server.syncing.locks import BOOTH, EPIC, RECORD, SERIAL, LockLedger, LockRestart
 from server.syncing.models import Conflict, RecordChange, SyncCounter
 from server.syncing.wire import to_record
 from sync.engine import ACTIVE, SENSITIVE_CATEGORIES, Place, Record
@@ -56,6 +58,8 @@ META_COLUMNS = {
     "district_id",
 }
 IST = timedelta(hours=5, minutes=30)
+# Records a record refers to, which its mutation reads: (field, entity).
+PARENT_OF = {"grievance_note": ("grievance_id", "grievance"), "rsvp": ("meeting_id", "meeting")}
 
 
 def is_postgres() -> bool:
@@ -160,6 +164,29 @@ def normalised_epic(value):
     return re.sub(r"\s", "", value).upper() if isinstance(value, str) else None
 
 
+def named_in(mutations):
+    """What a batch names: ids by entity, booths, EPICs, and members whose consent it withdraws."""
+    ids: dict[str, set] = {}
+    booth_ids, epics, erasing = set(), set(), set()
+    for m in mutations:
+        entity, fields = m.get("entity"), m.get("fields")
+        if entity not in MODELS or not isinstance(m.get("id"), str):
+            continue
+        ids.setdefault(entity, set()).add(m["id"].lower())
+        if not isinstance(fields, dict):
+            continue
+        if entity == "member":
+            if isinstance(fields.get("booth_id"), int):
+                booth_ids.add(fields["booth_id"])
+            if normalised_epic(fields.get("epic")):
+                epics.add(normalised_epic(fields["epic"]))
+            if fields.get("consent") is False:
+                erasing.add(m["id"].lower())
+        if entity in PARENT_OF and isinstance(fields.get(PARENT_OF[entity][0]), str):
+            ids.setdefault(PARENT_OF[entity][1], set()).add(fields[PARENT_OF[entity][0]].lower())
+    return ids, booth_ids, epics, erasing
+
+
 class BatchStore:
     """The engine's Store for one push: one transaction, one change id."""
 
@@ -178,6 +205,10 @@ class BatchStore:
         self.conflicts: list[dict] = []
         self.meeting_events: list[tuple[str, str]] = []
         self.locked_booths: set[int] = set()
+        self.locked_records: set[tuple] = set()  # other than members (their booth guards them)
+        self.ledger = LockLedger()
+        self.db_versions: dict[tuple, int] = {}  # version as read from the database
+        self.guarded: set[str] = set()  # members read while their booth was locked
         self.active: dict[int, int] = {}  # booth -> pending+approved members, as of now
         self.member_state: dict[str, tuple] = {}  # id -> (booth, active, live epic)
         self.db_member_state: dict[str, tuple] = {}
@@ -237,31 +268,21 @@ class BatchStore:
     # ------------------------------------------------------------ prefetch
 
     def prepare(self, mutations):
-        """Load and lock, in a few statements, everything the batch is likely to touch."""
-        ids: dict[str, set] = {}
-        booth_ids, epics = set(), set()
-        for m in mutations:
-            entity, fields = m.get("entity"), m.get("fields")
-            if entity not in MODELS or not isinstance(m.get("id"), str):
-                continue
-            ids.setdefault(entity, set()).add(m["id"].lower())
-            if isinstance(fields, dict):
-                if entity == "member" and isinstance(fields.get("booth_id"), int):
-                    booth_ids.add(fields["booth_id"])
-                if entity == "member" and normalised_epic(fields.get("epic")):
-                    epics.add(normalised_epic(fields["epic"]))
-                if entity == "grievance_note" and isinstance(fields.get("grievance_id"), str):
-                    ids.setdefault("grievance", set()).add(fields["grievance_id"].lower())
-                if entity == "rsvp" and isinstance(fields.get("meeting_id"), str):
-                    ids.setdefault("meeting", set()).add(fields["meeting_id"].lower())
+        """Load and lock, in a few statements, everything the batch is likely to touch.
+
+        In the one lock order (server/syncing/locks.py): the records are first read without
+        locks, to learn which booths guard the members named; then booths, EPICs, the other
+        records and grievance serials are locked, each kind in ascending order, and what
+        they guard is read again under the lock.
+        """
+        ids, booth_ids, epics, erasing = named_in(mutations)
         for entity in ENTITY_ORDER:
             if ids.get(entity):
                 self._fetch(entity, ids[entity])
-        for record in self.records.values():
-            if record is not None and record.entity == "member":
-                booth_ids.add(record.values["booth_id"])
-                if record.values.get("epic"):
-                    epics.add(record.values["epic"])
+        for record in list(self.records.values()):
+            if record is not None and record.entity in PARENT_OF:
+                name, parent = PARENT_OF[record.entity]
+                ids.setdefault(parent, set()).add(record.values[name])
         unit_ids = set(booth_ids)
         for record in self.records.values():
             if record is not None:
@@ -269,21 +290,118 @@ class BatchStore:
                     if isinstance(record.values.get(name), int):
                         unit_ids.add(record.values[name])
         self._fetch_places(unit_ids)
-        booths = [b for b in booth_ids if self.places.get(b) and self.places[b].type == "booth"]
-        self._lock_booths(sorted(booths))
+        member_ids = [i for (e, i), r in self.records.items() if e == "member" and r is not None]
+        self._lock_members_booths(booth_ids, member_ids)
+        for member_id in member_ids:
+            if self.records[("member", member_id)].values.get("epic"):
+                epics.add(self.records[("member", member_id)].values["epic"])
         self._lock_epics(sorted(epics))
+        if is_postgres():
+            self._lock_records(ids, erasing)
+            self._lock_serials(self._serials_wanted(mutations))
+
+    def _lock_members_booths(self, booth_ids, member_ids):
+        """Lock the booths named and those of the members (both, for a move), ascending;
+        then read the members again under their booths' locks. A member that moved
+        meanwhile to a booth below those held starts the push again (LockRestart)."""
+        wanted = set(booth_ids)
+        while True:
+            wanted |= {self.records[("member", i)].values["booth_id"] for i in member_ids}
+            self._fetch_places(wanted)
+            booths = sorted(
+                b for b in wanted if self.places.get(b) and self.places[b].type == "booth"
+            )
+            late = [b for b in booths if b not in self.locked_booths]
+            if late and self.locked_booths and late[0] < max(self.locked_booths):
+                raise LockRestart(f"a member moved to booth {late[0]} while booths were locked")
+            self._lock_booths(late)
+            if not late or not member_ids:
+                return
+            self._refetch("member", member_ids)
+
+    def _lock_records(self, ids, erasing):
+        """Lock the records other than members by (entity, id), reading them again."""
+        for entity in ENTITY_ORDER[1:]:
+            wanted = set(ids.get(entity, ()))
+            if entity == "rsvp" and ids.get("meeting"):
+                # An answer from another phone of the same person merges into the stored one.
+                wanted |= set(
+                    db.session.scalars(
+                        select(Rsvp.id).where(
+                            Rsvp.meeting_id.in_(ids["meeting"]),
+                            Rsvp.user_id == self.actor.user.id,
+                        )
+                    )
+                )
+            if entity == "conflict" and erasing:
+                # Consent withdrawn erases these too (erase_from_conflicts). New ones about
+                # the member are written only under its booth's lock, which is held.
+                wanted |= set(
+                    db.session.scalars(
+                        select(Conflict.id).where(
+                            Conflict.entity == "member", Conflict.record_id.in_(erasing)
+                        )
+                    )
+                )
+            wanted = sorted(i for i in wanted if self.records.get((entity, i), True) is not None)
+            if not wanted:
+                continue
+            rank = ENTITY_ORDER.index(entity)
+            self.ledger.take(RECORD, [(rank, i) for i in wanted])
+            for obj in locks.record_rows(db.session, MODELS[entity], wanted):
+                self._remember(entity, obj)
+            self.locked_records.update((entity, i) for i in wanted)
+            for i in wanted:
+                self.records.setdefault((entity, i), None)
+
+    def _serials_wanted(self, mutations):
+        """The (district, year) serials of the grievances the batch creates."""
+        year = (datetime.fromtimestamp(self.now / 1000, UTC) + IST).year
+        booths = set()
+        for m in mutations:
+            fields = m.get("fields")
+            if (
+                m.get("entity") == "grievance"
+                and isinstance(m.get("id"), str)
+                and self.records.get(("grievance", m["id"].lower())) is None
+                and isinstance(fields, dict)
+                and isinstance(fields.get("booth_id"), int)
+            ):
+                booths.add(fields["booth_id"])
+        self._fetch_places(booths)
+        return sorted(
+            {
+                (self.places[b].district_id, year)
+                for b in booths
+                if self.places.get(b) and self.places[b].type == "booth"
+            }
+        )
+
+    def _lock_serials(self, keys):
+        keys = [k for k in keys if k not in self.serials]
+        if not keys:
+            return
+        self.ledger.take(SERIAL, keys)
+        db.session.execute(
+            upsert()(GrievanceSerial)
+            .values([{"district_id": d, "year": y, "last": 0} for d, y in keys])
+            .on_conflict_do_nothing()
+        )
+        self.serials.update(locks.serial_rows(db.session, GrievanceSerial, keys))
 
     def _fetch(self, entity, ids):
-        model = MODELS[entity]
+        """Read records without a lock: prepare() locked what the batch writes, and
+        save() locks anything else before it is written."""
         wanted = [i for i in ids if (entity, i) not in self.records]
-        if not wanted:
-            return
-        query = select(model).where(model.id.in_(wanted))
-        if is_postgres():
-            query = query.with_for_update()
-        for obj in db.session.execute(query).scalars():
+        if wanted:
+            self._refetch(entity, wanted)
+
+    def _refetch(self, entity, ids):
+        model = MODELS[entity]
+        query = select(model).where(model.id.in_(list(ids)))
+        for obj in db.session.execute(query.execution_options(populate_existing=True)).scalars():
             self._remember(entity, obj)
-        for i in wanted:
+        for i in ids:
             self.records.setdefault((entity, i), None)
 
     def _remember(self, entity, obj):
@@ -294,7 +412,12 @@ class BatchStore:
         stamps = STAMPS + (("block_id", "district_id") if entity == "conflict" else ())
         self.stamps[key] = {name: getattr(obj, name) for name in stamps}
         self.loaded_scope[key] = scope_key(entity, obj)
+        self.db_versions[key] = obj.version
         if entity == "member":
+            if obj.booth_id in self.locked_booths:
+                self.guarded.add(obj.id)
+            else:
+                self.guarded.discard(obj.id)
             state = self._state_of(record)
             self.member_state[obj.id] = self.db_member_state[obj.id] = state
         # The ORM object is not used again: everything goes through the records.
@@ -310,18 +433,17 @@ class BatchStore:
                 self.places.setdefault(u, None)
 
     def _lock_booths(self, booths):
-        """Lock booth rows (ascending, so two pushes cannot deadlock) and count their squads.
+        """Lock booth rows (ascending, in the lock order) and count their squads.
 
-        NO KEY UPDATE serialises squad counts per booth without blocking foreign-key checks.
+        A booth's lock serialises its squad count and guards its member rows: every write
+        of a member happens under the lock of its booth (both booths, for a move).
         """
-        booths = [b for b in booths if b not in self.locked_booths]
+        booths = sorted(b for b in booths if b not in self.locked_booths)
         if not booths:
             return
         if is_postgres():
-            db.session.execute(
-                text("SELECT id FROM units WHERE id = ANY(:ids) ORDER BY id FOR NO KEY UPDATE"),
-                {"ids": booths},
-            )
+            self.ledger.take(BOOTH, booths)
+            locks.booth_rows(db.session, booths)
         self.locked_booths.update(booths)
         counts = dict(
             db.session.execute(
@@ -344,17 +466,12 @@ class BatchStore:
             self.active[booth] = count
 
     def _lock_epics(self, epics):
-        epics = [e for e in epics if e not in self.epic_owner]
+        epics = sorted(e for e in epics if e not in self.epic_owner)
         if not epics:
             return
         if is_postgres():
-            db.session.execute(
-                text(
-                    "SELECT pg_advisory_xact_lock(hashtextextended('epic:' || e, 0))"
-                    " FROM unnest(CAST(:epics AS text[])) AS e ORDER BY e"
-                ),
-                {"epics": epics},
-            )
+            self.ledger.take(EPIC, epics)
+            locks.epic_keys(db.session, epics)
         rows = db.session.execute(
             # `deleted = false`, as the partial unique index says it, so the index is used
             # (PostgreSQL does not match `deleted IS false` to the index's predicate).
@@ -499,13 +616,15 @@ class BatchStore:
                 GrievanceSerial.district_id == district_id, GrievanceSerial.year == year
             )
             if is_postgres():
-                query = query.with_for_update()
+                self.ledger.take(SERIAL, [key])
+                query = query.with_for_update(key_share=True)
             self.serials[key] = list(db.session.execute(query).one())
         self.serials[key][1] += 1
         return f"{self.place(district_id).code}-{year}-{self.serials[key][1]:06d}"
 
     def save(self, record: Record, changed, actor, hlc, place: Place, action):
         key = (record.entity, record.id)
+        self._guard(record, key)
         self._touch(key)
         if record.created:
             for name, default in DEFAULTS[record.entity].items():
@@ -536,6 +655,30 @@ class BatchStore:
                 "fields": sorted(changed),
             }
         )
+
+    def _guard(self, record, key):
+        """A write needs its lock: a member its booth's (both, for a move), another record
+        its row's. A prepared push holds them; anything else is locked here, late."""
+        if not is_postgres() or record.created or key in self.created:
+            return
+        if record.entity == "member":
+            stored = self.db_member_state.get(record.id)
+            booths = {record.values["booth_id"], stored[0] if stored else None} - {None}
+            self._lock_booths(booths)
+            if record.id in self.guarded:
+                return
+            self.guarded.add(record.id)
+        elif key in self.locked_records:
+            return
+        else:
+            rank = ENTITY_ORDER.index(record.entity)
+            self.ledger.take(RECORD, [(rank, record.id)])
+            self.locked_records.add(key)
+        model = MODELS[record.entity]
+        # A member's row needs no lock of its own: its booth's, now held, guards it.
+        version = locks.record_version(db.session, model, record.id, lock=model is not Member)
+        if version != self.db_versions.get(key):
+            raise LockRestart(f"{record.entity} {record.id} changed before its late lock")
 
     def _state_of(self, record):
         live = not record.deleted
