@@ -11,7 +11,7 @@ in this order and never back:
 
 `LockLedger` remembers the highest lock taken so far; a lock asked for below it (a path
 that discovered something late) is still taken, but logged as out of order: it could
-deadlock, and a deadlock is then retried by the push (server/syncing/retry.py).
+deadlock, and a push that loses one is run again (server/syncing/retry.py).
 """
 
 import logging

@@ -27,8 +27,8 @@ from server.grievances.models import Grievance, GrievanceNote, GrievanceSerial
 from server.meetings.models import Meeting, Rsvp
 from server.records import now_ms
 from server.roster.models import Member
-from server.syncing import locks
-from server.syncing.locks import BOOTH, EPIC, RECORD, SERIAL, LockLedger, LockRestart
+from server.syncing import locks, prefetch
+from server.syncing.locks import BOOTH, EPIC, SERIAL, LockLedger
 from server.syncing.models import Conflict, RecordChange, SyncCounter
 from server.syncing.wire import to_record
 from sync.engine import ACTIVE, SENSITIVE_CATEGORIES, Place, Record
@@ -58,8 +58,6 @@ META_COLUMNS = {
     "district_id",
 }
 IST = timedelta(hours=5, minutes=30)
-# Records a record refers to, which its mutation reads: (field, entity).
-PARENT_OF = {"grievance_note": ("grievance_id", "grievance"), "rsvp": ("meeting_id", "meeting")}
 
 
 def is_postgres() -> bool:
@@ -164,29 +162,6 @@ def normalised_epic(value):
     return re.sub(r"\s", "", value).upper() if isinstance(value, str) else None
 
 
-def named_in(mutations):
-    """What a batch names: ids by entity, booths, EPICs, and members whose consent it withdraws."""
-    ids: dict[str, set] = {}
-    booth_ids, epics, erasing = set(), set(), set()
-    for m in mutations:
-        entity, fields = m.get("entity"), m.get("fields")
-        if entity not in MODELS or not isinstance(m.get("id"), str):
-            continue
-        ids.setdefault(entity, set()).add(m["id"].lower())
-        if not isinstance(fields, dict):
-            continue
-        if entity == "member":
-            if isinstance(fields.get("booth_id"), int):
-                booth_ids.add(fields["booth_id"])
-            if normalised_epic(fields.get("epic")):
-                epics.add(normalised_epic(fields["epic"]))
-            if fields.get("consent") is False:
-                erasing.add(m["id"].lower())
-        if entity in PARENT_OF and isinstance(fields.get(PARENT_OF[entity][0]), str):
-            ids.setdefault(PARENT_OF[entity][1], set()).add(fields[PARENT_OF[entity][0]].lower())
-    return ids, booth_ids, epics, erasing
-
-
 class BatchStore:
     """The engine's Store for one push: one transaction, one change id."""
 
@@ -268,126 +243,8 @@ class BatchStore:
     # ------------------------------------------------------------ prefetch
 
     def prepare(self, mutations):
-        """Load and lock, in a few statements, everything the batch is likely to touch.
-
-        In the one lock order (server/syncing/locks.py): the records are first read without
-        locks, to learn which booths guard the members named; then booths, EPICs, the other
-        records and grievance serials are locked, each kind in ascending order, and what
-        they guard is read again under the lock.
-        """
-        ids, booth_ids, epics, erasing = named_in(mutations)
-        for entity in ENTITY_ORDER:
-            if ids.get(entity):
-                self._fetch(entity, ids[entity])
-        for record in list(self.records.values()):
-            if record is not None and record.entity in PARENT_OF:
-                name, parent = PARENT_OF[record.entity]
-                ids.setdefault(parent, set()).add(record.values[name])
-        unit_ids = set(booth_ids)
-        for record in self.records.values():
-            if record is not None:
-                for name in ("booth_id", "unit_id"):
-                    if isinstance(record.values.get(name), int):
-                        unit_ids.add(record.values[name])
-        self._fetch_places(unit_ids)
-        member_ids = [i for (e, i), r in self.records.items() if e == "member" and r is not None]
-        self._lock_members_booths(booth_ids, member_ids)
-        for member_id in member_ids:
-            if self.records[("member", member_id)].values.get("epic"):
-                epics.add(self.records[("member", member_id)].values["epic"])
-        self._lock_epics(sorted(epics))
-        if is_postgres():
-            self._lock_records(ids, erasing)
-            self._lock_serials(self._serials_wanted(mutations))
-
-    def _lock_members_booths(self, booth_ids, member_ids):
-        """Lock the booths named and those of the members (both, for a move), ascending;
-        then read the members again under their booths' locks. A member that moved
-        meanwhile to a booth below those held starts the push again (LockRestart)."""
-        wanted = set(booth_ids)
-        while True:
-            wanted |= {self.records[("member", i)].values["booth_id"] for i in member_ids}
-            self._fetch_places(wanted)
-            booths = sorted(
-                b for b in wanted if self.places.get(b) and self.places[b].type == "booth"
-            )
-            late = [b for b in booths if b not in self.locked_booths]
-            if late and self.locked_booths and late[0] < max(self.locked_booths):
-                raise LockRestart(f"a member moved to booth {late[0]} while booths were locked")
-            self._lock_booths(late)
-            if not late or not member_ids:
-                return
-            self._refetch("member", member_ids)
-
-    def _lock_records(self, ids, erasing):
-        """Lock the records other than members by (entity, id), reading them again."""
-        for entity in ENTITY_ORDER[1:]:
-            wanted = set(ids.get(entity, ()))
-            if entity == "rsvp" and ids.get("meeting"):
-                # An answer from another phone of the same person merges into the stored one.
-                wanted |= set(
-                    db.session.scalars(
-                        select(Rsvp.id).where(
-                            Rsvp.meeting_id.in_(ids["meeting"]),
-                            Rsvp.user_id == self.actor.user.id,
-                        )
-                    )
-                )
-            if entity == "conflict" and erasing:
-                # Consent withdrawn erases these too (erase_from_conflicts). New ones about
-                # the member are written only under its booth's lock, which is held.
-                wanted |= set(
-                    db.session.scalars(
-                        select(Conflict.id).where(
-                            Conflict.entity == "member", Conflict.record_id.in_(erasing)
-                        )
-                    )
-                )
-            wanted = sorted(i for i in wanted if self.records.get((entity, i), True) is not None)
-            if not wanted:
-                continue
-            rank = ENTITY_ORDER.index(entity)
-            self.ledger.take(RECORD, [(rank, i) for i in wanted])
-            for obj in locks.record_rows(db.session, MODELS[entity], wanted):
-                self._remember(entity, obj)
-            self.locked_records.update((entity, i) for i in wanted)
-            for i in wanted:
-                self.records.setdefault((entity, i), None)
-
-    def _serials_wanted(self, mutations):
-        """The (district, year) serials of the grievances the batch creates."""
-        year = (datetime.fromtimestamp(self.now / 1000, UTC) + IST).year
-        booths = set()
-        for m in mutations:
-            fields = m.get("fields")
-            if (
-                m.get("entity") == "grievance"
-                and isinstance(m.get("id"), str)
-                and self.records.get(("grievance", m["id"].lower())) is None
-                and isinstance(fields, dict)
-                and isinstance(fields.get("booth_id"), int)
-            ):
-                booths.add(fields["booth_id"])
-        self._fetch_places(booths)
-        return sorted(
-            {
-                (self.places[b].district_id, year)
-                for b in booths
-                if self.places.get(b) and self.places[b].type == "booth"
-            }
-        )
-
-    def _lock_serials(self, keys):
-        keys = [k for k in keys if k not in self.serials]
-        if not keys:
-            return
-        self.ledger.take(SERIAL, keys)
-        db.session.execute(
-            upsert()(GrievanceSerial)
-            .values([{"district_id": d, "year": y, "last": 0} for d, y in keys])
-            .on_conflict_do_nothing()
-        )
-        self.serials.update(locks.serial_rows(db.session, GrievanceSerial, keys))
+        """Load and lock everything the batch is likely to touch (server/syncing/prefetch.py)."""
+        prefetch.prepare(self, mutations)
 
     def _fetch(self, entity, ids):
         """Read records without a lock: prepare() locked what the batch writes, and
@@ -624,7 +481,7 @@ class BatchStore:
 
     def save(self, record: Record, changed, actor, hlc, place: Place, action):
         key = (record.entity, record.id)
-        self._guard(record, key)
+        prefetch.guard(self, record, key)
         self._touch(key)
         if record.created:
             for name, default in DEFAULTS[record.entity].items():
@@ -655,30 +512,6 @@ class BatchStore:
                 "fields": sorted(changed),
             }
         )
-
-    def _guard(self, record, key):
-        """A write needs its lock: a member its booth's (both, for a move), another record
-        its row's. A prepared push holds them; anything else is locked here, late."""
-        if not is_postgres() or record.created or key in self.created:
-            return
-        if record.entity == "member":
-            stored = self.db_member_state.get(record.id)
-            booths = {record.values["booth_id"], stored[0] if stored else None} - {None}
-            self._lock_booths(booths)
-            if record.id in self.guarded:
-                return
-            self.guarded.add(record.id)
-        elif key in self.locked_records:
-            return
-        else:
-            rank = ENTITY_ORDER.index(record.entity)
-            self.ledger.take(RECORD, [(rank, record.id)])
-            self.locked_records.add(key)
-        model = MODELS[record.entity]
-        # A member's row needs no lock of its own: its booth's, now held, guards it.
-        version = locks.record_version(db.session, model, record.id, lock=model is not Member)
-        if version != self.db_versions.get(key):
-            raise LockRestart(f"{record.entity} {record.id} changed before its late lock")
 
     def _state_of(self, record):
         live = not record.deleted
