@@ -144,10 +144,12 @@ def lose_a_deadlock(url, other_booth, device_id, errors):
     The push checks for deadlocks after 10 ms, the other connection after 10 s, so the
     push is the one PostgreSQL cancels."""
     holding = threading.Event()
+    pids = []
 
     def other():
         try:
             with psycopg.connect(url) as conn:
+                pids.append(conn.info.backend_pid)
                 conn.execute("SET deadlock_timeout = '10s'")
                 conn.execute("SELECT id FROM units WHERE id = %s FOR UPDATE", (other_booth,))
                 holding.set()
@@ -162,14 +164,13 @@ def lose_a_deadlock(url, other_booth, device_id, errors):
     assert holding.wait(10)
     for _ in range(500):  # until the other connection waits for the device row
         waiting = db.session.scalar(
-            text(
-                "SELECT count(*) FROM pg_locks WHERE NOT granted AND locktype = 'transactionid'"
-                " AND pid <> pg_backend_pid()"
-            )
+            text("SELECT wait_event_type FROM pg_stat_activity WHERE pid = :pid"),
+            {"pid": pids[0]},
         )
-        if waiting:
+        if waiting == "Lock":
             break
         time.sleep(0.01)
+    assert waiting == "Lock"
     db.session.execute(text("SET LOCAL deadlock_timeout = '10ms'"))
     try:
         db.session.execute(
