@@ -1,12 +1,28 @@
 """One error type with a stable code, and the one JSON error shape for every failure."""
 
+import contextlib
 import logging
+import sqlite3
 
+import psycopg
 from flask import Flask, jsonify, request
 from marshmallow import ValidationError
+from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
+
+# A deadlock or a serialization failure: the transaction was rolled back and may be run again.
+RETRYABLE_SQLSTATES = {"40001", "40P01"}
+# SQLite's own ways of saying it cannot be used now (its other OperationalErrors are bugs).
+SQLITE_UNAVAILABLE = (
+    "database is locked",
+    "database table is locked",
+    "unable to open",
+    "disk i/o",
+)
+DATABASE_RETRY_AFTER = 5
+RETRY_AFTER = 1
 
 # Codes for the HTTP errors Flask and Werkzeug raise themselves.
 HTTP_CODES = {
@@ -59,6 +75,85 @@ def error_response(err: ApiError):
     return response
 
 
+def sqlstate(exc) -> str | None:
+    orig = getattr(exc, "orig", exc)
+    return getattr(orig, "sqlstate", None)
+
+
+def is_retryable(exc) -> bool:
+    """A deadlock or serialization failure (psycopg's own, or SQLAlchemy's wrapping it)."""
+    return isinstance(exc, (sa_exc.OperationalError, psycopg.OperationalError)) and (
+        sqlstate(exc) in RETRYABLE_SQLSTATES
+    )
+
+
+def is_database_unavailable(exc) -> bool:
+    """The database cannot be used now (connection lost or refused, server shutting down,
+    a statement cancelled, no pooled connection free): answered 503, not 500."""
+    if isinstance(exc, sa_exc.TimeoutError):  # the connection pool is exhausted
+        return True
+    if isinstance(exc, sa_exc.DBAPIError) and exc.connection_invalidated:
+        return True
+    orig = getattr(exc, "orig", exc)
+    if isinstance(orig, (psycopg.OperationalError, psycopg.InterfaceError)):
+        return True
+    if isinstance(orig, sqlite3.OperationalError):
+        return str(orig).lower().startswith(SQLITE_UNAVAILABLE)
+    return False
+
+
+def describe_database_error(exc) -> str:
+    """The error's class, SQLSTATE and first line: never the statement or its parameters,
+    which may hold personal data."""
+    orig = getattr(exc, "orig", exc)
+    diag = getattr(orig, "diag", None)
+    message = getattr(diag, "message_primary", None) or str(orig)
+    line = message.strip().splitlines()[0][:200] if message.strip() else ""
+    return f"{type(orig).__name__} (sqlstate {sqlstate(exc) or '-'}): {line}"
+
+
+def database_unavailable(exc):
+    """Answer 503 with Retry-After: `retry` when the transaction lost a deadlock or a
+    serialization race (the connection is sound), else `database_unavailable`, after
+    discarding this request's connections (a broken one must not go back to the pool)."""
+    from server.extensions import db
+
+    retry = is_retryable(exc)
+    with contextlib.suppress(Exception):  # a lost connection cannot even roll back
+        if retry:
+            db.session.rollback()
+        else:
+            db.session.invalidate()
+    log.warning(
+        "Database %s on %s %s: %s",
+        "collision" if retry else "unavailable",
+        request.method,
+        request.path,
+        describe_database_error(exc),
+    )
+    err = (
+        retry_later()
+        if retry
+        else ApiError(
+            "database_unavailable",
+            "The database is not reachable just now; try again shortly.",
+            503,
+            headers={"Retry-After": str(DATABASE_RETRY_AFTER)},
+        )
+    )
+    return error_response(err)
+
+
+def retry_later():
+    """Nothing of the request was kept; the same request may be sent again shortly."""
+    return ApiError(
+        "retry",
+        "Another change collided with this one; send it again.",
+        503,
+        headers={"Retry-After": str(RETRY_AFTER)},
+    )
+
+
 def init_app(app: Flask):
     @app.errorhandler(ApiError)
     def handle_api_error(err):
@@ -80,6 +175,14 @@ def init_app(app: Flask):
         if err.code == 405 and err.valid_methods:
             api_err.headers["Allow"] = ", ".join(sorted(err.valid_methods))
         return error_response(api_err)
+
+    @app.errorhandler(sa_exc.DBAPIError)
+    @app.errorhandler(sa_exc.TimeoutError)
+    @app.errorhandler(psycopg.Error)
+    def handle_database_error(err):
+        if is_database_unavailable(err) or is_retryable(err):
+            return database_unavailable(err)
+        return handle_unexpected(err)
 
     @app.errorhandler(Exception)
     def handle_unexpected(err):

@@ -6,13 +6,13 @@ import signal
 
 from flask import current_app
 from sqlalchemy import and_, insert, or_, select, tuple_
-from sqlalchemy.exc import IntegrityError
 
 from server.accounts.models import Device
 from server.errors import ApiError
 from server.extensions import db
 from server.records import now_ms
 from server.syncing.models import AppliedMutation, RecordChange
+from server.syncing.retry import with_retries
 from server.syncing.store import MODELS, BatchStore, pull_horizon, scope_key
 from server.syncing.wire import to_record
 from sync import hlc as hlcs
@@ -68,9 +68,19 @@ def push_changes(actor, body: dict) -> dict:
             413,
             {"mutations": [f"At most {MAX_MUTATIONS}."]},
         )
+    # One transaction, run again from scratch when it loses a deadlock or a race.
+    return with_retries(lambda: push_once(actor, mutations), actor.device_id)
+
+
+def push_once(actor, mutations: list) -> dict:
+    """One try at the push: the device row, then the store's locks (docs/sync.md, "Lock
+    order"), the engine in memory, the batch written in bulk, one commit."""
     # Serialise pushes of one device (a retry racing its original) on the device row.
     device = db.session.execute(
-        select(Device).where(Device.id == actor.device_id).with_for_update()
+        select(Device)
+        .where(Device.id == actor.device_id)
+        .with_for_update(key_share=True)
+        .execution_options(populate_existing=True)
     ).scalar_one()
     last_seq = device.last_seq
     fresh = [raw for raw in mutations if raw["seq"] > last_seq]
@@ -106,17 +116,11 @@ def push_changes(actor, body: dict) -> dict:
             }
         )
         last_seq = raw["seq"]
-    try:
-        store.flush()
-        if applied:
-            db.session.execute(insert(AppliedMutation.__table__), applied)
-    except IntegrityError as exc:
-        # A uniqueness race the locks did not cover: nothing of the push is kept.
-        db.session.rollback()
-        log.warning("Integrity error writing a push of device %s: %s", actor.device_id, exc.orig)
-        raise ApiError(
-            "retry", "Another change collided with this one; send it again.", 503
-        ) from exc
+    # A uniqueness race the locks did not cover raises IntegrityError: the push is tried
+    # again (server/syncing/retry.py).
+    store.flush()
+    if applied:
+        db.session.execute(insert(AppliedMutation.__table__), applied)
     device.last_seq = last_seq
     device.last_seen_at = now
     crash_for_test(len(applied))

@@ -27,6 +27,8 @@ from server.grievances.models import Grievance, GrievanceNote, GrievanceSerial
 from server.meetings.models import Meeting, Rsvp
 from server.records import now_ms
 from server.roster.models import Member
+from server.syncing import locks, prefetch
+from server.syncing.locks import BOOTH, EPIC, SERIAL, LockLedger
 from server.syncing.models import Conflict, RecordChange, SyncCounter
 from server.syncing.wire import to_record
 from sync.engine import ACTIVE, SENSITIVE_CATEGORIES, Place, Record
@@ -178,6 +180,10 @@ class BatchStore:
         self.conflicts: list[dict] = []
         self.meeting_events: list[tuple[str, str]] = []
         self.locked_booths: set[int] = set()
+        self.locked_records: set[tuple] = set()  # other than members (their booth guards them)
+        self.ledger = LockLedger()
+        self.db_versions: dict[tuple, int] = {}  # version as read from the database
+        self.guarded: set[str] = set()  # members read while their booth was locked
         self.active: dict[int, int] = {}  # booth -> pending+approved members, as of now
         self.member_state: dict[str, tuple] = {}  # id -> (booth, active, live epic)
         self.db_member_state: dict[str, tuple] = {}
@@ -238,53 +244,22 @@ class BatchStore:
     # ------------------------------------------------------------ prefetch
 
     def prepare(self, mutations):
-        """Load and lock, in a few statements, everything the batch is likely to touch."""
-        ids: dict[str, set] = {}
-        booth_ids, epics = set(), set()
-        for m in mutations:
-            entity, fields = m.get("entity"), m.get("fields")
-            if entity not in MODELS or not isinstance(m.get("id"), str):
-                continue
-            ids.setdefault(entity, set()).add(m["id"].lower())
-            if isinstance(fields, dict):
-                if entity == "member" and isinstance(fields.get("booth_id"), int):
-                    booth_ids.add(fields["booth_id"])
-                if entity == "member" and normalised_epic(fields.get("epic")):
-                    epics.add(normalised_epic(fields["epic"]))
-                if entity == "grievance_note" and isinstance(fields.get("grievance_id"), str):
-                    ids.setdefault("grievance", set()).add(fields["grievance_id"].lower())
-                if entity == "rsvp" and isinstance(fields.get("meeting_id"), str):
-                    ids.setdefault("meeting", set()).add(fields["meeting_id"].lower())
-        for entity in ENTITY_ORDER:
-            if ids.get(entity):
-                self._fetch(entity, ids[entity])
-        for record in self.records.values():
-            if record is not None and record.entity == "member":
-                booth_ids.add(record.values["booth_id"])
-                if record.values.get("epic"):
-                    epics.add(record.values["epic"])
-        unit_ids = set(booth_ids)
-        for record in self.records.values():
-            if record is not None:
-                for name in ("booth_id", "unit_id"):
-                    if isinstance(record.values.get(name), int):
-                        unit_ids.add(record.values[name])
-        self._fetch_places(unit_ids)
-        booths = [b for b in booth_ids if self.places.get(b) and self.places[b].type == "booth"]
-        self._lock_booths(sorted(booths))
-        self._lock_epics(sorted(epics))
+        """Load and lock everything the batch is likely to touch (server/syncing/prefetch.py)."""
+        prefetch.prepare(self, mutations)
 
     def _fetch(self, entity, ids):
-        model = MODELS[entity]
+        """Read records without a lock: prepare() locked what the batch writes, and
+        save() locks anything else before it is written."""
         wanted = [i for i in ids if (entity, i) not in self.records]
-        if not wanted:
-            return
-        query = select(model).where(model.id.in_(wanted))
-        if is_postgres():
-            query = query.with_for_update()
-        for obj in db.session.execute(query).scalars():
+        if wanted:
+            self._refetch(entity, wanted)
+
+    def _refetch(self, entity, ids):
+        model = MODELS[entity]
+        query = select(model).where(model.id.in_(list(ids)))
+        for obj in db.session.execute(query.execution_options(populate_existing=True)).scalars():
             self._remember(entity, obj)
-        for i in wanted:
+        for i in ids:
             self.records.setdefault((entity, i), None)
 
     def _remember(self, entity, obj):
@@ -295,7 +270,12 @@ class BatchStore:
         stamps = STAMPS + (("block_id", "district_id") if entity == "conflict" else ())
         self.stamps[key] = {name: getattr(obj, name) for name in stamps}
         self.loaded_scope[key] = scope_key(entity, obj)
+        self.db_versions[key] = obj.version
         if entity == "member":
+            if obj.booth_id in self.locked_booths:
+                self.guarded.add(obj.id)
+            else:
+                self.guarded.discard(obj.id)
             state = self._state_of(record)
             self.member_state[obj.id] = self.db_member_state[obj.id] = state
         # The ORM object is not used again: everything goes through the records.
@@ -311,18 +291,17 @@ class BatchStore:
                 self.places.setdefault(u, None)
 
     def _lock_booths(self, booths):
-        """Lock booth rows (ascending, so two pushes cannot deadlock) and count their squads.
+        """Lock booth rows (ascending, in the lock order) and count their squads.
 
-        NO KEY UPDATE serialises squad counts per booth without blocking foreign-key checks.
+        A booth's lock serialises its squad count and guards its member rows: every write
+        of a member happens under the lock of its booth (both booths, for a move).
         """
-        booths = [b for b in booths if b not in self.locked_booths]
+        booths = sorted(b for b in booths if b not in self.locked_booths)
         if not booths:
             return
         if is_postgres():
-            db.session.execute(
-                text("SELECT id FROM units WHERE id = ANY(:ids) ORDER BY id FOR NO KEY UPDATE"),
-                {"ids": booths},
-            )
+            self.ledger.take(BOOTH, booths)
+            locks.booth_rows(db.session, booths)
         self.locked_booths.update(booths)
         counts = dict(
             db.session.execute(
@@ -345,17 +324,12 @@ class BatchStore:
             self.active[booth] = count
 
     def _lock_epics(self, epics):
-        epics = [e for e in epics if e not in self.epic_owner]
+        epics = sorted(e for e in epics if e not in self.epic_owner)
         if not epics:
             return
         if is_postgres():
-            db.session.execute(
-                text(
-                    "SELECT pg_advisory_xact_lock(hashtextextended('epic:' || e, 0))"
-                    " FROM unnest(CAST(:epics AS text[])) AS e ORDER BY e"
-                ),
-                {"epics": epics},
-            )
+            self.ledger.take(EPIC, epics)
+            locks.epic_keys(db.session, epics)
         rows = db.session.execute(
             # `deleted = false`, as the partial unique index says it, so the index is used
             # (PostgreSQL does not match `deleted IS false` to the index's predicate).
@@ -507,13 +481,15 @@ class BatchStore:
                 GrievanceSerial.district_id == district_id, GrievanceSerial.year == year
             )
             if is_postgres():
-                query = query.with_for_update()
+                self.ledger.take(SERIAL, [key])
+                query = query.with_for_update(key_share=True)
             self.serials[key] = list(db.session.execute(query).one())
         self.serials[key][1] += 1
         return f"{self.place(district_id).code}-{year}-{self.serials[key][1]:06d}"
 
     def save(self, record: Record, changed, actor, hlc, place: Place, action):
         key = (record.entity, record.id)
+        prefetch.guard(self, record, key)
         self._touch(key)
         if record.created:
             for name, default in DEFAULTS[record.entity].items():
