@@ -83,12 +83,17 @@ def _raise_event(meeting, kind, key, now, actor_id=None, skipped=False):
             or_(PushSubscription.expires_at.is_(None), PushSubscription.expires_at > now),
         )
     )
-    queued = db.session.execute(
-        _insert(PushDelivery).from_select(
-            ["event_id", "subscription_id", "status", "attempts", "next_attempt_at"],
-            subscriptions,
-        )
-    ).rowcount
+    # Counted from RETURNING: psycopg reports no rowcount (-1) for INSERT … SELECT here.
+    queued = len(
+        db.session.execute(
+            _insert(PushDelivery)
+            .from_select(
+                ["event_id", "subscription_id", "status", "attempts", "next_attempt_at"],
+                subscriptions,
+            )
+            .returning(PushDelivery.id)
+        ).all()
+    )
     db.session.execute(update(PushEvent).where(PushEvent.id == event_id).values(recipients=queued))
     log.info("Meeting %s %s: %s alerts queued", meeting.id, kind, queued)
     return queued

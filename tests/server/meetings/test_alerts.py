@@ -203,3 +203,13 @@ def test_two_schedulers_raise_a_reminder_once(app, block, standin, clock):
     finally:
         worker.sender.close()
     assert len(standin.received) == 10
+
+
+def test_an_alert_records_how_many_phones_it_was_queued_for(block, clock):
+    g, leader, phones = block
+    meeting = make_meeting(leader, g.k1, clock.ms + 48 * HOUR_MS)
+    assert meeting_changed(meeting, "created", leader, now=clock.ms) == len(phones)
+    db.session.commit()
+    event = db.session.scalars(select(PushEvent)).one()
+    assert event.recipients == len(phones)
+    assert db.session.scalar(select(func.count()).select_from(PushDelivery)) == len(phones)
