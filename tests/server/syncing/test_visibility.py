@@ -354,3 +354,18 @@ def test_a_uniqueness_race_is_logged_without_the_values(world, monkeypatch, capl
     assert caplog.records, "the collision is logged"
     logged = "\n".join(r.getMessage() for r in caplog.records)
     assert EPIC not in logged and PHONE not in logged
+
+
+def test_database_errors_never_quote_the_values(app):
+    """An error from any statement (and a log line quoting it) shows no bound values."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
+
+    from server.extensions import db
+
+    with app.app_context(), pytest.raises(DBAPIError) as raised:
+        try:
+            db.session.execute(text("SELECT * FROM no_such_table WHERE x = :v"), {"v": EPIC})
+        finally:
+            db.session.rollback()
+    assert EPIC not in str(raised.value)
