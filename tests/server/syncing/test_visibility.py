@@ -369,3 +369,54 @@ def test_database_errors_never_quote_the_values(app):
         finally:
             db.session.rollback()
     assert EPIC not in str(raised.value)
+
+
+def test_the_migration_withdraws_leaked_notes_and_conflicts_of_old_rows(world, app):
+    """Rows indexed by the code before this fix (a party_conduct grievance's conflict and a
+    note written before it was reclassified, with block and district columns) are moved to
+    the restricted scope by migration 0002: block and district are told to drop them."""
+    import importlib.util
+    from pathlib import Path
+
+    from sqlalchemy import update
+
+    import server
+    from server.extensions import db
+    from server.syncing.models import RecordChange
+
+    gid = grievance(world, "party_conduct")
+    note_id = new_id()
+    world.author.send("grievance_note", note_id, {"grievance_id": gid, "text": "फोटो भेजी"})
+    second = Phone(world.client, world.make, world.users["volunteer"])
+    world.author.send("grievance", gid, {"description": "नया विवरण"}, base=1)
+    lost = second.send("grievance", gid, {"description": "पुराना"}, base=1, hlc=second.hlc(-60_000))
+    assert lost["status"] == "conflict"
+    with app.app_context():  # the index as the old code wrote it
+        g = world.g
+        for entity in ("grievance_note", "conflict"):
+            db.session.execute(
+                update(RecordChange)
+                .where(RecordChange.entity == entity, RecordChange.scope_key == f"b{g.b1.id}r")
+                .values(scope_key=f"b{g.b1.id}", block_id=g.k1.id, district_id=g.d1.id)
+            )
+        db.session.commit()
+    for phone in leaders(world):
+        phone.pull()
+        assert {k[0] for k in phone.seen if k[0] != "member"} == {"grievance_note", "conflict"}
+    path = Path(server.__file__).parent / "migrations" / "versions" / "0002_visibility.py"
+    spec = importlib.util.spec_from_file_location("migration_0002", path)
+    migration = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(migration)
+    with app.app_context():
+        migration.reindex(db.session.connection())
+        db.session.commit()
+    for phone in leaders(world):
+        phone.pull()
+        assert held_of(phone, gid) == set()
+        fresh = Phone(world.client, world.make, phone.user)
+        fresh.pull()
+        assert held_of(fresh, gid) == set()
+    for viewer in ("volunteer", "connect_centre"):
+        fresh = Phone(world.client, world.make, world.users[viewer])
+        fresh.pull()
+        assert len(held_of(fresh, gid)) == 3
