@@ -84,6 +84,22 @@ def record_scope(entity, values, created_by, block_id, district_id) -> Scope:
     return Scope(values["booth_id"], block_id, district_id)
 
 
+def booth_scope(store, entity, obj) -> Scope | None:
+    """The scope of a booth record, or of a note or conflict record about one (None for
+    meetings, RSVPs and conflicts about meetings)."""
+    if entity in PARENTS:
+        values = {"booth_id": obj.booth_id, "category": getattr(obj, "category", None)}
+        return record_scope(entity, values, obj.created_by, obj.block_id, obj.district_id)
+    if entity == "grievance_note":
+        parent = scope_of(store, "grievance", obj.grievance_id)
+    elif entity == "conflict" and obj.entity in PARENTS:
+        parent = scope_of(store, obj.entity, obj.record_id)
+    else:
+        return None
+    # A note or conflict whose record cannot be read stays with its booth alone.
+    return parent or Scope(obj.booth_id, None, None, None, True)
+
+
 def index_row(store, entity, obj, tx) -> dict:
     """The change-index row of a record just written (an ORM row or a row view)."""
     row = {
@@ -98,21 +114,8 @@ def index_row(store, entity, obj, tx) -> dict:
         "owner_id": None,
         "removed": False,
     }
-    scope = None
-    if entity in PARENTS:
-        values = {"booth_id": obj.booth_id, "category": getattr(obj, "category", None)}
-        scope = record_scope(entity, values, obj.created_by, obj.block_id, obj.district_id)
-    elif entity == "grievance_note":
-        scope = scope_of(store, "grievance", obj.grievance_id)
-    elif entity == "conflict" and obj.entity in PARENTS:
-        scope = scope_of(store, obj.entity, obj.record_id)
-    if (
-        entity in PARENTS
-        or entity == "grievance_note"
-        or (entity == "conflict" and obj.entity in PARENTS)
-    ):
-        # A note or conflict whose record cannot be read stays with its booth alone.
-        scope = scope or Scope(obj.booth_id, None, None, None, True)
+    scope = booth_scope(store, entity, obj)
+    if scope is not None:
         row.update(scope.columns(), scope_key=scope.key)
         return row
     if entity == "conflict":  # about a meeting: the meeting's unit and the author
@@ -186,8 +189,11 @@ def move_attachments(store, parent_row) -> list:
     this) and their new index rows."""
     entity, record_id = parent_row["entity"], parent_row["record_id"]
     scope = scope_of(store, entity, record_id)
-    booth = {"booth_id": scope.booth_id, "block_id": scope.block_id}
-    booth["district_id"] = scope.district_id
+    booth = {
+        "booth_id": scope.booth_id,
+        "block_id": scope.block_id,
+        "district_id": scope.district_id,
+    }
     rows = []
     if "grievance_note" in ATTACHED[entity]:
         db.session.execute(
