@@ -35,7 +35,8 @@ def from_environment(instance_path: str) -> dict:
     env = os.environ.get
     return {
         "SQLALCHEMY_DATABASE_URI": database_url(instance_path),
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # Errors (and the log lines quoting them) never carry bound values: personal data.
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "hide_parameters": True},
         "SECRET_KEY": secret_key(instance_path),
         "JWT_ACCESS_TOKEN_EXPIRES": timedelta(minutes=int(env("ACCESS_TOKEN_MINUTES", "15"))),
         # People go offline for weeks: a refresh token must outlive that.

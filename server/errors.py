@@ -2,6 +2,7 @@
 
 import contextlib
 import logging
+import re
 import sqlite3
 
 import psycopg
@@ -103,13 +104,20 @@ def is_database_unavailable(exc) -> bool:
 
 
 def describe_database_error(exc) -> str:
-    """The error's class, SQLSTATE and first line: never the statement or its parameters,
-    which may hold personal data."""
+    """What a log line may say of a database error: its class, SQLSTATE, constraint and
+    first line, never the statement, its parameters or a quoted value, which may hold
+    personal data (PostgreSQL's DETAIL says `Key (epic)=(ABC1234567) already exists`)."""
     orig = getattr(exc, "orig", exc)
     diag = getattr(orig, "diag", None)
+    kind = f"{type(orig).__name__} (sqlstate {sqlstate(exc) or '-'})"
+    constraint = getattr(diag, "constraint_name", None)
+    if constraint:
+        return f"{kind} on {constraint}"
     message = getattr(diag, "message_primary", None) or str(orig)
-    line = message.strip().splitlines()[0][:200] if message.strip() else ""
-    return f"{type(orig).__name__} (sqlstate {sqlstate(exc) or '-'}): {line}"
+    line = message.strip().splitlines()[0] if message.strip() else ""
+    # `invalid input syntax for type integer: "9876543210"` quotes the value itself.
+    line = re.sub(r'"[^"]*"|\'[^\']*\'', "…", line.split(" DETAIL")[0])
+    return f"{kind}: {line[:200]}"
 
 
 def database_unavailable(exc):

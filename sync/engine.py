@@ -123,6 +123,7 @@ class Store(Protocol):
     """What the engine needs from storage; server/syncing/store.py implements it."""
 
     def load(self, entity: str, record_id: str) -> Record | None: ...
+    def peek(self, entity: str, record_id: str) -> Record | None: ...
     def place(self, unit_id: int) -> Place | None: ...
     def lock_booth(self, booth_id: int) -> None: ...
     def lock_epic(self, epic: str) -> None: ...
@@ -176,19 +177,28 @@ def within(actor: Principal, place: Place) -> bool:
 
 
 def can_see(store: Store, actor: Principal, record: Record) -> bool:
-    """May the actor read this record (rule 10)? Answers never carry records they may not."""
+    """May the actor read this record (rule 10)? Answers never carry records they may not.
+
+    Notes and conflict records are exactly as visible as the record they belong to, in
+    its current state (the change index of server/syncing/visibility.py says the same)."""
     values = record.values
-    if record.entity in ("member", "grievance", "grievance_note"):
+    if record.entity == "grievance_note" or (
+        record.entity == "conflict" and values["entity"] in ("member", "grievance")
+    ):
+        parent = (
+            store.peek("grievance", values["grievance_id"])
+            if record.entity == "grievance_note"
+            else store.peek(values["entity"], values["record_id"])
+        )
+        return parent is not None and can_see(store, actor, parent)
+    if record.entity in ("member", "grievance"):
         place = store.place(values["booth_id"])
+        if record.entity == "grievance" and record.created_by == actor.user_id:
+            return True  # whoever reported a grievance follows it
         if place is None or not within(actor, place):
             return False
-        if record.entity == "grievance":
-            return sees_grievance(actor, record)
-        if record.entity == "grievance_note":
-            grievance = store.load("grievance", values["grievance_id"])
-            return grievance is not None and sees_grievance(actor, grievance)
-        return True
-    if record.entity == "conflict":
+        return record.entity == "member" or sees_grievance(actor, record)
+    if record.entity == "conflict":  # about a meeting: its leaders and the author
         place = store.place(values["booth_id"] or values["unit_id"])
         return values["author_id"] == actor.user_id or (place is not None and within(actor, place))
     if record.entity == "rsvp":
@@ -307,13 +317,16 @@ def room_in_booth(store, booth_id, member_id) -> bool:
     return store.active_count(booth_id, member_id) < SQUAD_SIZE
 
 
-def check_epic(store, epic, member_id):
+def check_epic(store, actor, epic, member_id):
+    """Rule 6. The booth holding the EPIC is named only when it is in the actor's area:
+    anywhere else in the state it is "another booth" (who is on which roster is personal)."""
     if not epic:
         return
     store.lock_epic(epic)
     holder = store.epic_holder(epic, member_id)
     if holder is not None:
-        message = f"This voter ID is already on the roster of booth {holder.code}."
+        where = f"booth {holder.code}" if within(actor, holder) else "another booth"
+        message = f"This voter ID is already on the roster of {where}."
         raise Rejection("epic_taken", message, {"epic": [message]})
 
 
@@ -368,7 +381,7 @@ def create_member(store, actor, m, now, restoring: Record | None = None):
             {"status_reason": ["Give a reason for the rejection."]},
         )
     record = restoring or Record("member", m.id, 1, {}, created_by=actor.user_id, created=True)
-    check_epic(store, values.get("epic", record.values.get("epic")), m.id)
+    check_epic(store, actor, values.get("epic", record.values.get("epic")), m.id)
     if wanted == "rejected":
         status = "rejected"
     elif room_in_booth(store, place.id, m.id):
@@ -428,7 +441,7 @@ def update_member(store, actor, m, record):
         # anything else typed with it (the app folds unsent edits together) is kept.
         return erase_member(store, actor, m, record, old_place, place, incoming)
     if incoming.get("epic") and incoming["epic"] != record.values.get("epic"):
-        check_epic(store, incoming["epic"], record.id)
+        check_epic(store, actor, incoming["epic"], record.id)
 
     result = merge(record, incoming, m.base_version, m.hlc)
     changes = result.changes

@@ -11,9 +11,10 @@ from server.accounts.models import Device
 from server.errors import ApiError
 from server.extensions import db
 from server.records import now_ms
+from server.syncing import visibility
 from server.syncing.models import AppliedMutation, RecordChange
 from server.syncing.retry import with_retries
-from server.syncing.store import MODELS, BatchStore, pull_horizon, scope_key
+from server.syncing.store import MODELS, BatchStore, pull_horizon
 from server.syncing.wire import to_record
 from sync import hlc as hlcs
 from sync.engine import Mutation, Principal, Rejection, apply_mutation, can_see
@@ -174,7 +175,7 @@ def apply_one(store, who, raw, now):
         "id": record.id,
         "version": record.version,
         "record": visible_record(store, who, record.entity, record.id),
-        "conflicts": outcome.conflicts,
+        "conflicts": visibility.answer_conflicts(store, who, record, outcome.conflicts),
         "error": outcome.error,
     }, mutation.hlc
 
@@ -275,8 +276,9 @@ def pull_changes(actor, cursor: str, limit: int) -> dict:
         RecordChange.record_id,
         RecordChange.scope_key,
     )
+    reaching = units_reaching(user)
     query = select(RecordChange).where(
-        scope_condition(user, units_reaching(user)),
+        scope_condition(user, reaching),
         RecordChange.change_tx >= state["lo"],
         RecordChange.change_tx < hi,
     )
@@ -285,7 +287,7 @@ def pull_changes(actor, cursor: str, limit: int) -> dict:
     rows = db.session.execute(query.order_by(*key).limit(limit + 1)).scalars().all()
     has_more = len(rows) > limit
     rows = rows[:limit]
-    changes = page_of_changes(user, rows)
+    changes = page_of_changes(user, rows, reaching)
     if has_more:
         last = rows[-1]
         next_state = {
@@ -305,7 +307,7 @@ def pull_changes(actor, cursor: str, limit: int) -> dict:
     }
 
 
-def page_of_changes(user, rows):
+def page_of_changes(user, rows, reaching=()):
     """Load the page's records in one query per entity and put them in index order."""
     wanted: dict[str, set] = {}
     for row in rows:
@@ -320,7 +322,9 @@ def page_of_changes(user, rows):
         obj = loaded.get((row.entity, row.record_id))
         if row.removed:
             # A record that moved within the user's scope is carried by its present row.
-            if not still_visible(user, row, obj):
+            if obj is None or not visibility.still_visible(
+                user, row.entity, row.record_id, reaching
+            ):
                 changes.append({"entity": row.entity, "id": row.record_id, "removed": True})
             continue
         changes.append(
@@ -333,20 +337,3 @@ def page_of_changes(user, rows):
             }
         )
     return changes
-
-
-def still_visible(user, row, obj):
-    if obj is None:
-        return False
-    current = db.session.get(RecordChange, (row.entity, row.record_id, scope_key(row.entity, obj)))
-    if current is None or current.removed:
-        return False
-    unit = user.unit
-    if unit.type == "state":
-        return True
-    column = {
-        "district": current.district_id,
-        "block": current.block_id,
-        "booth": current.booth_id,
-    }[unit.type]
-    return column == unit.id

@@ -27,11 +27,11 @@ from server.grievances.models import Grievance, GrievanceNote, GrievanceSerial
 from server.meetings.models import Meeting, Rsvp
 from server.records import now_ms
 from server.roster.models import Member
-from server.syncing import locks, prefetch
+from server.syncing import locks, prefetch, visibility
 from server.syncing.locks import BOOTH, EPIC, SERIAL, LockLedger
 from server.syncing.models import Conflict, RecordChange, SyncCounter
 from server.syncing.wire import to_record
-from sync.engine import ACTIVE, SENSITIVE_CATEGORIES, Place, Record
+from sync.engine import ACTIVE, Place, Record
 
 MODELS = {
     "member": Member,
@@ -147,17 +147,6 @@ def place_of(unit: Unit) -> Place:
     return Place(unit.id, unit.type, unit.block_id, unit.district_id, unit.code)
 
 
-def scope_key(entity, obj) -> str:
-    """The change-index scope of a record (an ORM row or a record view)."""
-    if entity in BOOTH_SCOPED:
-        return f"b{obj.booth_id}"
-    if entity == "conflict":
-        return f"b{obj.booth_id}" if obj.booth_id else f"u{obj.unit_id}"
-    if entity == "meeting":
-        return f"u{obj.unit_id}"
-    return "u"  # an RSVP never changes scope
-
-
 def normalised_epic(value):
     return re.sub(r"\s", "", value).upper() if isinstance(value, str) else None
 
@@ -171,7 +160,6 @@ class BatchStore:
         self._tx = None
         self.records: dict[tuple, Record | None] = {}
         self.stamps: dict[tuple, dict] = {}
-        self.loaded_scope: dict[tuple, str] = {}  # scope key as stored in the database
         self.places: dict[int, Place | None] = {}
         self.place_of_record: dict[tuple, Place] = {}
         self.dirty: dict[tuple, None] = {}  # insertion-ordered set
@@ -269,7 +257,6 @@ class BatchStore:
         # A conflict's block and district are not among its values but must be kept.
         stamps = STAMPS + (("block_id", "district_id") if entity == "conflict" else ())
         self.stamps[key] = {name: getattr(obj, name) for name in stamps}
-        self.loaded_scope[key] = scope_key(entity, obj)
         self.db_versions[key] = obj.version
         if entity == "member":
             if obj.booth_id in self.locked_booths:
@@ -353,6 +340,10 @@ class BatchStore:
         self._touch(key)
         return self.records[key]
 
+    def peek(self, entity, record_id):
+        """The record as it stands, read without a lock (for visibility tests)."""
+        return visibility.current(self, entity, record_id)
+
     def view(self, entity, record_id, viewer):
         """The wire form of a record as this batch sees it (None when there is none)."""
         key = (entity, record_id)
@@ -368,6 +359,9 @@ class BatchStore:
             "version": record.version,
             "deleted": record.deleted,
         }
+        if entity in BOOTH_SCOPED:
+            # Masking needs the booth's block (server/masking.py).
+            fields["block_id"] = self.place(record.values["booth_id"]).block_id
         return to_record(entity, SimpleNamespace(**fields), viewer)
 
     def place(self, unit_id):
@@ -637,7 +631,7 @@ class BatchStore:
         """Write every change of the batch: records, change index, conflicts, audit."""
         if not self.dirty and not self.conflicts:
             return
-        index_rows, moved = [], []
+        index_rows = []
         for entity in ENTITY_ORDER:
             keys = [k for k in self.dirty if k[0] == entity]
             inserts = [self._row(k) for k in keys if k in self.created]
@@ -652,16 +646,13 @@ class BatchStore:
             if inserts:
                 db.session.execute(insert(table), inserts)
             for k in keys:
-                row_view = SimpleNamespace(**self._row(k))
-                index_rows.append(self._index_row(entity, row_view))
-                old = self.loaded_scope.get(k)
-                if old and old != index_rows[-1]["scope_key"]:
-                    moved.append({"e": entity, "r": k[1], "s": old})
+                index_rows.append(self._index_row(entity, SimpleNamespace(**self._row(k))))
         if self.conflicts:
             db.session.execute(insert(Conflict.__table__), self.conflicts)
             for row in self.conflicts:
                 index_rows.append(self._index_row("conflict", SimpleNamespace(**row)))
-        self._write_index(index_rows, moved)
+        # Notes and conflicts follow a record that changed scope; old scopes get `removed`.
+        self._write_index(*visibility.reindexed(self, index_rows))
         for row_id, last in self.serials.values():
             db.session.execute(
                 update(GrievanceSerial).where(GrievanceSerial.id == row_id).values(last=last)
@@ -698,58 +689,14 @@ class BatchStore:
         return row
 
     def _index_row(self, entity, obj):
-        row = {
-            "entity": entity,
-            "record_id": obj.id,
-            "scope_key": scope_key(entity, obj),
-            "change_tx": self.tx,
-            "booth_id": None,
-            "block_id": None,
-            "district_id": None,
-            "unit_id": None,
-            "audience": None,
-            "owner_id": None,
-            "removed": False,
-        }
-        if entity in BOOTH_SCOPED:
-            row.update(booth_id=obj.booth_id, block_id=obj.block_id, district_id=obj.district_id)
-            if entity != "member":
-                grievance = obj if entity == "grievance" else self._grievance(obj.grievance_id)
-                # Whoever reported a grievance follows it, even from outside the booth.
-                row["owner_id"] = grievance.created_by
-                if grievance.category in SENSITIVE_CATEGORIES:
-                    # Only the booth and the Connect Centre see complaints about
-                    # office-bearers.
-                    row["block_id"] = row["district_id"] = None
-        elif entity == "conflict":
-            row.update(
-                booth_id=obj.booth_id,
-                block_id=obj.block_id,
-                district_id=obj.district_id,
-                unit_id=obj.unit_id,
-                owner_id=obj.author_id,
-            )
-        else:
-            meeting = obj if entity == "meeting" else self._meeting(obj.meeting_id)
-            place = self.place(meeting.unit_id)
-            row["unit_id"] = place.id
-            row["block_id"] = place.id if place.type == "block" else place.block_id
-            row["district_id"] = place.id if place.type == "district" else place.district_id
-            if entity == "meeting":
-                row["audience"] = "," + ",".join(meeting.audience_roles) + ","
-            else:
-                row["owner_id"] = obj.user_id
-        return row
+        """Its row in the change index: who pulls it (server/syncing/visibility.py)."""
+        return visibility.index_row(self, entity, obj, self.tx)
 
     def _meeting(self, meeting_id):
         record = self.load("meeting", meeting_id)
         return SimpleNamespace(
             unit_id=record.values["unit_id"], audience_roles=record.values["audience_roles"]
         )
-
-    def _grievance(self, grievance_id):
-        record = self.load("grievance", grievance_id)
-        return SimpleNamespace(created_by=record.created_by, category=record.values["category"])
 
     def _write_index(self, rows, moved):
         statement = upsert()(RecordChange)

@@ -1,6 +1,6 @@
 """Records as the app and the online API see them: one serialiser per entity, masked per viewer."""
 
-from server.scope import mask_epic, mask_phone, sees_full_personal_data
+from server.masking import mask_for
 
 META = ("id", "version", "created_at", "updated_at", "created_by", "deleted")
 
@@ -66,27 +66,15 @@ WIRE_FIELDS = {
     ),
 }
 
-# Personal fields masked for viewers outside the booth's volunteer and block president.
-MASKED = {"phone": mask_phone, "epic": mask_epic, "complainant_phone": mask_phone}
-
 
 def to_record(entity: str, obj, viewer=None) -> dict:
-    """The wire form of `obj`; `viewer` (a User) decides whether personal data is masked."""
+    """The wire form of `obj`, masked for `viewer` (a User) by the one rule of
+    server/masking.py; without a viewer, the server's own unmasked view."""
     record = {name: getattr(obj, name) for name in WIRE_FIELDS[entity]}
     if entity == "grievance":
         # On the wire a grievance's created_at is when it was typed on the phone.
         record["created_at"] = obj.reported_at
         record["received_at"] = obj.created_at
-    if viewer is not None and not sees_full_personal_data(viewer):
-        mask_record(record)
-    return record
-
-
-def mask_record(record: dict) -> dict:
-    for name, mask in MASKED.items():
-        if record.get(name):
-            record[name] = mask(record[name])
-    for side in ("lost", "kept"):
-        if isinstance(record.get(side), dict):
-            mask_record(record[side])
-    return record
+    # Meetings and RSVPs have no booth and no personal values.
+    booth_id, block_id = getattr(obj, "booth_id", None), getattr(obj, "block_id", None)
+    return mask_for(viewer, entity, record, booth_id, block_id)

@@ -82,6 +82,7 @@ export default {
     mine: 'Mine',
     keepTheirs: 'Keep theirs',
     useMine: 'Use mine',
+    maskedLost: 'Mobile numbers and voter IDs are hidden from you, so this change cannot be applied from here; ask the booth volunteer or the block president.',
     fix: 'Fix and resend',
     discard: 'Discard',
     sendAgain: 'Send again',

@@ -38,11 +38,16 @@ async function loadConflicts(/** @type {import('idb').IDBPDatabase} */ db) {
   );
 }
 
+/** Personal values the server masks for people other than the booth's volunteer and block president. */
+const MASKABLE = ['phone', 'epic', 'complainant_phone'];
+
 function ConflictCard({ item }) {
   const { conflict, shown } = item;
   const lost = conflict.lost || {};
   const kept = conflict.kept || {};
   const fields = [...new Set([...Object.keys(lost), ...Object.keys(kept)])];
+  // A masked value (******3210) is not a value: sending it back would only be refused.
+  const masked = Object.entries(lost).some(([f, v]) => MASKABLE.includes(f) && typeof v === 'string' && v.includes('*'));
   const name = shown?.record?.name || shown?.record?.title || '';
 
   async function keepTheirs() {
@@ -81,10 +86,11 @@ function ConflictCard({ item }) {
         <button type="button" class="secondary" onClick={keepTheirs}>
           {t('sync.keepTheirs')}
         </button>
-        <button type="button" class="primary" onClick={useMine} disabled={!shown}>
+        <button type="button" class="primary" onClick={useMine} disabled={!shown || masked}>
           {t('sync.useMine')}
         </button>
       </div>
+      {masked && <p class="hint">{t('sync.maskedLost')}</p>}
     </li>
   );
 }

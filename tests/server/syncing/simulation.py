@@ -964,14 +964,11 @@ class Simulation:
         unit_id, role = person["unit"], person["role"]
         column = "booth_id" if role == "volunteer" else "block_id"
         if entity == "conflict":
-            if obj.author_id == person["id"]:
-                return True
-            about = Grievance if obj.entity == "grievance" else None
-            if role != "volunteer" and about is not None:
-                grievance = db.session.get(Grievance, obj.record_id)
-                if grievance is not None and grievance.category == "party_conduct":
-                    return False
-            return getattr(obj, column) == unit_id
+            # Exactly as visible as the record it is about, in its present state.
+            about = db.session.get(
+                Grievance if obj.entity == "grievance" else Member, obj.record_id
+            )
+            return about is not None and self.visible(person, obj.entity, about)
         if entity in ("grievance", "grievance_note"):
             grievance = (
                 obj if entity == "grievance" else db.session.get(Grievance, obj.grievance_id)
@@ -1070,6 +1067,12 @@ class Simulation:
             for k, c in fresh[author].items()
             if k[0] == "conflict" and c[2]["record_id"] == m["id"]
         ]
+        if key not in fresh[author]:
+            # The author no longer reaches the record (moved to another booth): its conflict
+            # records stay with the record, for the people who now handle it.
+            seen_conflicts += [
+                c for k, c in state.items() if k[0] == "conflict" and c["record_id"] == m["id"]
+            ]
         problems = []
         for name, value in sorted(m["fields"].items()):
             if record.get(name) == value or self.superseded(entry, name):

@@ -140,7 +140,8 @@ def test_rule6_an_epic_is_on_one_member_but_a_mobile_may_repeat(world, make):
     result = other.send("member", new_id(), member_fields(world.g.b3, epic="ABC1234567"))
     assert result["status"] == "rejected"
     assert result["error"]["code"] == "epic_taken"
-    assert world.g.b1.code in result["error"]["message"]
+    # Booth b1 is outside this volunteer's area: it is not named (test_visibility.py).
+    assert world.g.b1.code not in result["error"]["message"]
     same_phone = other.send("member", new_id(), member_fields(world.g.b3, phone="9876500000"))
     assert same_phone["status"] == "applied"
 

@@ -1,0 +1,266 @@
+"""Who pulls what: the change-index scope of every record, one rule for a record and
+everything attached to it.
+
+Notes and conflict records are exactly as visible as the record they belong to, in its
+current state: they take its booth, block and district, its owner (a grievance's
+reporter), and its restriction (a complaint about a party office-bearer is the booth's and
+the Connect Centre's only). The restriction is part of the scope key (`b12` / `b12r`), so
+a reclassified grievance changes key: its old row is marked `removed` and the people who
+no longer see it are told to drop it, exactly as for a record that moves booth. When a
+member or grievance changes scope, its notes and conflict records are re-indexed (and
+their booth columns moved) in the same transaction.
+"""
+
+from dataclasses import dataclass
+
+from sqlalchemy import select, update
+
+from server.extensions import db
+from server.grievances.models import GrievanceNote
+from server.masking import mask_clashes
+from server.syncing.models import Conflict, RecordChange
+from sync.engine import SENSITIVE_CATEGORIES, can_see
+
+# Records with their own booth scope, and what hangs off each.
+PARENTS = ("member", "grievance")
+ATTACHED = {"grievance": ("grievance_note", "conflict"), "member": ("conflict",)}
+RESTRICTED = "r"  # scope-key suffix of records only the booth and the Connect Centre see
+
+
+@dataclass
+class Scope:
+    booth_id: int | None
+    block_id: int | None
+    district_id: int | None
+    owner_id: int | None = None
+    restricted: bool = False
+
+    @property
+    def key(self) -> str:
+        return f"b{self.booth_id}" + (RESTRICTED if self.restricted else "")
+
+    def columns(self) -> dict:
+        """The index columns: a restricted record is not found by block or district."""
+        hidden = self.restricted
+        return {
+            "booth_id": self.booth_id,
+            "block_id": None if hidden else self.block_id,
+            "district_id": None if hidden else self.district_id,
+            "owner_id": self.owner_id,
+        }
+
+
+def current(store, entity, record_id):
+    """A record as the batch sees it now, read without locking it when the batch has not
+    loaded it (a visibility test must not take locks a push's prefetch did not)."""
+    key = (entity, record_id)
+    if key in store.records:
+        return store.records[key]
+    peeked = store.__dict__.setdefault("_peeked", {})
+    if key not in peeked:
+        from server.syncing.store import MODELS, to_engine
+
+        obj = db.session.get(MODELS[entity], record_id)
+        peeked[key] = None if obj is None else to_engine(entity, obj)
+        if obj is not None:
+            db.session.expunge(obj)  # as the store does: records go through the engine
+    return peeked[key]
+
+
+def scope_of(store, entity, record_id) -> Scope | None:
+    """The current scope of a member or grievance of this batch or the database."""
+    record = current(store, entity, record_id)
+    if record is None:
+        return None
+    place = store.place(record.values["booth_id"])
+    return record_scope(entity, record.values, record.created_by, place.block_id, place.district_id)
+
+
+def record_scope(entity, values, created_by, block_id, district_id) -> Scope:
+    if entity == "grievance":
+        # Whoever reported a grievance follows it, even from outside the booth.
+        restricted = values.get("category") in SENSITIVE_CATEGORIES
+        return Scope(values["booth_id"], block_id, district_id, created_by, restricted)
+    return Scope(values["booth_id"], block_id, district_id)
+
+
+def booth_scope(store, entity, obj) -> Scope | None:
+    """The scope of a booth record, or of a note or conflict record about one (None for
+    meetings, RSVPs and conflicts about meetings)."""
+    if entity in PARENTS:
+        values = {"booth_id": obj.booth_id, "category": getattr(obj, "category", None)}
+        return record_scope(entity, values, obj.created_by, obj.block_id, obj.district_id)
+    if entity == "grievance_note":
+        parent = scope_of(store, "grievance", obj.grievance_id)
+    elif entity == "conflict" and obj.entity in PARENTS:
+        parent = scope_of(store, obj.entity, obj.record_id)
+    else:
+        return None
+    # A note or conflict whose record cannot be read stays with its booth alone.
+    return parent or Scope(obj.booth_id, None, None, None, True)
+
+
+def index_row(store, entity, obj, tx) -> dict:
+    """The change-index row of a record just written (an ORM row or a row view)."""
+    row = {
+        "entity": entity,
+        "record_id": obj.id,
+        "change_tx": tx,
+        "booth_id": None,
+        "block_id": None,
+        "district_id": None,
+        "unit_id": None,
+        "audience": None,
+        "owner_id": None,
+        "removed": False,
+    }
+    scope = booth_scope(store, entity, obj)
+    if scope is not None:
+        row.update(scope.columns(), scope_key=scope.key)
+        return row
+    if entity == "conflict":  # about a meeting: the meeting's unit and the author
+        row.update(
+            scope_key=f"u{obj.unit_id}",
+            booth_id=obj.booth_id,
+            block_id=obj.block_id,
+            district_id=obj.district_id,
+            unit_id=obj.unit_id,
+            owner_id=obj.author_id,
+        )
+        return row
+    meeting = obj if entity == "meeting" else store._meeting(obj.meeting_id)
+    place = store.place(meeting.unit_id)
+    row["scope_key"] = f"u{meeting.unit_id}" if entity == "meeting" else "u"
+    row["unit_id"] = place.id
+    row["block_id"] = place.id if place.type == "block" else place.block_id
+    row["district_id"] = place.id if place.type == "district" else place.district_id
+    if entity == "meeting":
+        row["audience"] = "," + ",".join(meeting.audience_roles) + ","
+    else:
+        row["owner_id"] = obj.user_id
+    return row
+
+
+def live_keys(rows) -> dict:
+    """The scope keys each record of `rows` has in the index now (before this batch)."""
+    wanted: dict[str, set] = {}
+    for row in rows:
+        wanted.setdefault(row["entity"], set()).add(row["record_id"])
+    found: dict[tuple, set] = {}
+    for entity, ids in wanted.items():
+        query = select(RecordChange.record_id, RecordChange.scope_key).where(
+            RecordChange.entity == entity,
+            RecordChange.record_id.in_(ids),
+            RecordChange.removed.is_(False),
+        )
+        for record_id, key in db.session.execute(query):
+            found.setdefault((entity, record_id), set()).add(key)
+    return found
+
+
+def reindexed(store, rows) -> tuple[list, list]:
+    """Every index row to write, attachments of records that changed scope included, and
+    the rows to mark `removed` (a record's old scope keys)."""
+    live = live_keys(rows)
+    by_key = {(r["entity"], r["record_id"]): r for r in rows}
+    changed = [
+        r
+        for r in rows
+        if r["entity"] in PARENTS
+        and live.get((r["entity"], r["record_id"]), {r["scope_key"]}) != {r["scope_key"]}
+    ]
+    attached = [row for parent in changed for row in move_attachments(store, parent)]
+    if attached:
+        for key, old_keys in live_keys(attached).items():
+            live.setdefault(key, set()).update(old_keys)
+        by_key.update({(r["entity"], r["record_id"]): r for r in attached})
+    moved = [
+        {"e": entity, "r": record_id, "s": old}
+        for (entity, record_id), row in by_key.items()
+        for old in live.get((entity, record_id), ())
+        if old != row["scope_key"]
+    ]
+    return list(by_key.values()), moved
+
+
+def move_attachments(store, parent_row) -> list:
+    """Give the notes and conflict records of a record that changed scope its new booth
+    columns (taking their row locks, so a concurrent write of one of them is ordered after
+    this) and their new index rows."""
+    entity, record_id = parent_row["entity"], parent_row["record_id"]
+    scope = scope_of(store, entity, record_id)
+    booth = {
+        "booth_id": scope.booth_id,
+        "block_id": scope.block_id,
+        "district_id": scope.district_id,
+    }
+    rows = []
+    if "grievance_note" in ATTACHED[entity]:
+        db.session.execute(
+            update(GrievanceNote)
+            .where(GrievanceNote.grievance_id == record_id)
+            .values(**booth)
+            .execution_options(synchronize_session=False)
+        )
+        notes = select(GrievanceNote.id).where(GrievanceNote.grievance_id == record_id)
+        rows += [("grievance_note", i) for i in db.session.execute(notes).scalars()]
+    db.session.execute(
+        update(Conflict)
+        .where(Conflict.entity == entity, Conflict.record_id == record_id)
+        .values(**booth)
+        .execution_options(synchronize_session=False)
+    )
+    conflicts = select(Conflict.id).where(
+        Conflict.entity == entity, Conflict.record_id == record_id
+    )
+    rows += [("conflict", i) for i in db.session.execute(conflicts).scalars()]
+    return [
+        {
+            **parent_row,
+            **scope.columns(),
+            "entity": kind,
+            "record_id": attached_id,
+            "scope_key": scope.key,
+        }
+        for kind, attached_id in rows
+    ]
+
+
+# ---------------------------------------------------------------- answers and pulls
+
+
+def answer_conflicts(store, who, record, clashes) -> list:
+    """A push answer's `conflicts`: none when the pusher may not read the record, else
+    masked for the pusher as the record itself is."""
+    if not clashes or not can_see(store, who, record):
+        return []
+    booth_id = record.values.get("booth_id")
+    block_id = store.place(booth_id).block_id if booth_id else None
+    return mask_clashes(store.actor.user, record.entity, clashes, booth_id, block_id)
+
+
+def row_visible(user, row, reaching) -> bool:
+    """Does this index row reach the user? The Python twin of service.scope_condition."""
+    unit = user.unit
+    if unit.type == "state" or (row.owner_id is not None and row.owner_id == user.id):
+        return True
+    if (
+        row.entity == "meeting"
+        and row.unit_id in reaching
+        and f",{user.role}," in (row.audience or "")
+    ):
+        return True
+    column = {"district": row.district_id, "block": row.block_id, "booth": row.booth_id}
+    return unit.type in column and column[unit.type] == unit.id
+
+
+def still_visible(user, entity, record_id, reaching) -> bool:
+    """Does the user still reach the record under one of its present scope keys?"""
+    rows = db.session.execute(
+        select(RecordChange).where(
+            RecordChange.entity == entity,
+            RecordChange.record_id == record_id,
+            RecordChange.removed.is_(False),
+        )
+    ).scalars()
+    return any(row_visible(user, row, reaching) for row in rows)
