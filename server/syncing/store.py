@@ -30,6 +30,7 @@ from server.roster.models import Member
 from server.syncing.models import Conflict, RecordChange, SyncCounter
 from server.syncing.wire import to_record
 from sync.engine import ACTIVE, SENSITIVE_CATEGORIES, Place, Record
+from sync.fields import EPIC_RE, UUID_RE, in_int_range
 
 MODELS = {
     "member": Member,
@@ -157,7 +158,13 @@ def scope_key(entity, obj) -> str:
 
 
 def normalised_epic(value):
-    return re.sub(r"\s", "", value).upper() if isinstance(value, str) else None
+    """An EPIC as the field type would store it, or None when it cannot be one."""
+    epic = re.sub(r"\s", "", value).upper() if isinstance(value, str) else None
+    return epic if epic and EPIC_RE.match(epic) else None
+
+
+def is_id(value) -> bool:
+    return isinstance(value, str) and UUID_RE.match(value.lower()) is not None
 
 
 class BatchStore:
@@ -241,18 +248,19 @@ class BatchStore:
         ids: dict[str, set] = {}
         booth_ids, epics = set(), set()
         for m in mutations:
+            # Raw, unvalidated values: only those that can be valid are looked up.
             entity, fields = m.get("entity"), m.get("fields")
-            if entity not in MODELS or not isinstance(m.get("id"), str):
+            if not isinstance(entity, str) or entity not in MODELS or not is_id(m.get("id")):
                 continue
             ids.setdefault(entity, set()).add(m["id"].lower())
             if isinstance(fields, dict):
-                if entity == "member" and isinstance(fields.get("booth_id"), int):
+                if entity == "member" and in_int_range(fields.get("booth_id")):
                     booth_ids.add(fields["booth_id"])
                 if entity == "member" and normalised_epic(fields.get("epic")):
                     epics.add(normalised_epic(fields["epic"]))
-                if entity == "grievance_note" and isinstance(fields.get("grievance_id"), str):
+                if entity == "grievance_note" and is_id(fields.get("grievance_id")):
                     ids.setdefault("grievance", set()).add(fields["grievance_id"].lower())
-                if entity == "rsvp" and isinstance(fields.get("meeting_id"), str):
+                if entity == "rsvp" and is_id(fields.get("meeting_id")):
                     ids.setdefault("meeting", set()).add(fields["meeting_id"].lower())
         for entity in ENTITY_ORDER:
             if ids.get(entity):
