@@ -104,7 +104,7 @@ def request_json(text_checked_per_item=()):
     if not raw:
         raise validation_error({"_body": ["A JSON body is required."]})
     try:
-        text = raw.decode("utf-8")
+        text = raw.decode("utf-8-sig")  # a byte-order mark is allowed (RFC 8259)
         if too_deep(text):
             raise ApiError(
                 "malformed_json", f"The body is nested more than {MAX_JSON_DEPTH} levels deep.", 400
