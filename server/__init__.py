@@ -4,7 +4,7 @@ import logging
 import os
 from pathlib import Path
 
-from flask import Flask
+from flask import Flask, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from server import config as settings
@@ -31,11 +31,21 @@ def create_app(config=None):
     migrate.init_app(app, db, directory=MIGRATIONS)
     jwt.init_app(app)
 
-    from server import auth, cli, errors, models, openapi, push
+    from server import api, auth, cli, errors, models, openapi, push
 
     models.register_sqlite_pragmas(app)
     errors.init_app(app)
+    api.init_app(app)
     auth.init_app(app)
+
+    @app.after_request
+    def _api_headers(response):
+        # Answers carry personal data and tokens: never kept by a browser or proxy cache,
+        # never sniffed into another type. Errors too (this runs for every answer).
+        if request.path.startswith("/api"):
+            response.headers["Cache-Control"] = "no-store"
+            response.headers["X-Content-Type-Options"] = "nosniff"
+        return response
 
     from server.accounts.routes import bp as accounts_bp
     from server.geo.routes import bp as geo_bp

@@ -9,6 +9,7 @@ import psycopg
 from flask import Flask, jsonify, request
 from marshmallow import ValidationError
 from sqlalchemy import exc as sa_exc
+from sqlalchemy.exc import DataError
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
@@ -192,8 +193,36 @@ def init_app(app: Flask):
             return database_unavailable(err)
         return handle_unexpected(err)
 
+    init_data_errors(app)
+
     @app.errorhandler(Exception)
     def handle_unexpected(err):
         log.exception("Unhandled error on %s %s", request.method, request.path)
         code, message = HTTP_CODES[500]
         return error_response(ApiError(code, message, 500))
+
+
+# ---------------------------------------------------------------- the database's refusals
+
+
+def init_data_errors(app: Flask):
+    """A last net under the validation, never instead of it: a value the database refuses
+    (a number out of a column's range, NUL in text, text it cannot encode) is the caller's
+    bad input, so it is a 422 `invalid_value`, not a 500. Each one is logged as a warning:
+    it means some validation let the value through and should be tightened."""
+
+    @app.errorhandler(DataError)
+    @app.errorhandler(UnicodeEncodeError)
+    def handle_data_error(err):
+        from server.extensions import db
+
+        db.session.rollback()
+        log.warning(
+            "The database refused a value on %s %s: %s",
+            request.method,
+            request.path,
+            describe_database_error(err),
+        )
+        return error_response(
+            ApiError("invalid_value", "A value is not one the server can store.", 422)
+        )

@@ -67,6 +67,8 @@ class Principal:
     unit_district_id: int | None = None
     unit_block_id: int | None = None
     device_id: str | None = None
+    # When the device was registered (Unix ms): nothing typed on it can be older.
+    registered_at: int | None = None
 
 
 @dataclass
@@ -655,8 +657,9 @@ def create_grievance(store, actor, m, now):
             "A new grievance starts as new.",
             {"status": ["A new grievance starts as new."]},
         )
-    # The time limit counts from when it was typed on the phone, never from the future.
-    reported = min(values.pop("created_at", hlc_ms(m.hlc)), now)
+    # The time limit counts from when it was typed on the phone, never from the future,
+    # nor from before the phone was registered (a wrong clock would make it overdue at birth).
+    reported = min(max(values.pop("created_at", hlc_ms(m.hlc)), actor.registered_at or 0), now)
     values.update(
         reported_at=reported,
         due_at=reported + GRIEVANCE_DUE_DAYS * DAY_MS,
@@ -864,4 +867,16 @@ HANDLERS = {
 
 def apply_mutation(store: Store, actor: Principal, m: Mutation, now: int) -> Outcome:
     """Apply one mutation by the rules; raises Rejection when it breaks one."""
+    check_base(store, m)
     return HANDLERS[m.entity](store, actor, m, now)
+
+
+def check_base(store: Store, m: Mutation):
+    """A base_version above the record's version was never given out by the server: taken
+    as is, it would hide every change since and overwrite them without a conflict."""
+    record = store.load(m.entity, m.id) if m.base_version is not None else None
+    if record is not None and m.base_version > record.version:
+        message = (
+            f"The server never had version {m.base_version}; the record is at {record.version}."
+        )
+        raise Rejection("base_ahead", message, {"base_version": [message]})

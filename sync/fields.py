@@ -9,8 +9,16 @@ import unicodedata
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
-PHONE_RE = re.compile(r"^[6-9]\d{9}$")
-EPIC_RE = re.compile(r"^[A-Z]{3}\d{7}$")
+# Anchored with \Z, not $: `$` also matches before a trailing newline.
+PHONE_RE = re.compile(r"^[6-9]\d{9}\Z")
+EPIC_RE = re.compile(r"^[A-Z]{3}\d{7}\Z")
+UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\Z")
+# What no stored text may hold: PostgreSQL refuses NUL, and a lone surrogate (half of a
+# UTF-16 pair, which JSON's \ud800 escape can carry) cannot be encoded as UTF-8 at all.
+UNSAFE_TEXT = re.compile(r"[\x00\ud800-\udfff]")
+UNSAFE_TEXT_MESSAGE = "Contains a character that is not allowed (NUL or a broken surrogate)."
+# The ranges of the database's integer columns.
+INT_RANGES = {32: (-(2**31), 2**31 - 1), 64: (-(2**63), 2**63 - 1)}
 
 GENDERS = ("male", "female", "other")
 SKILLS = ("speaker", "social_media", "writing", "organiser", "booth_management", "other")
@@ -43,6 +51,17 @@ RSVP_ANSWERS = ("yes", "no", "maybe")
 ROLES = ("volunteer", "block_president", "district_president", "connect_centre", "admin")
 
 
+def is_safe_text(value) -> bool:
+    """A string the database can store: no NUL, no lone surrogate."""
+    return isinstance(value, str) and UNSAFE_TEXT.search(value) is None
+
+
+def in_int_range(value, bits=32) -> bool:
+    """An int (not a bool) that fits a database column of `bits` bits."""
+    low, high = INT_RANGES[bits]
+    return type(value) is int and low <= value <= high
+
+
 def nfc(value: str) -> str:
     return unicodedata.normalize("NFC", value).strip()
 
@@ -59,7 +78,28 @@ def normalise_phone(value: str) -> str:
     return digits
 
 
-class Text(fields.String):
+class SafeString(fields.String):
+    """A string the database can store: NUL and lone surrogates are refused.
+
+    Every text field type here derives from it, so every schema built from them (sync
+    mutations and the online API alike) inherits the rule.
+    """
+
+    def _deserialize(self, value, attr, data, **kw):
+        text = super()._deserialize(value, attr, data, **kw)
+        if UNSAFE_TEXT.search(text):
+            raise ValidationError(UNSAFE_TEXT_MESSAGE)
+        return text
+
+
+class Choice(SafeString):
+    """One of a fixed set of strings."""
+
+    def __init__(self, choices, **kw):
+        super().__init__(validate=one_of(choices), **kw)
+
+
+class Text(SafeString):
     """A string, NFC-normalised and trimmed, with length checked after normalising."""
 
     def __init__(self, max_length, min_length=0, **kw):
@@ -80,12 +120,12 @@ class Text(fields.String):
         return text
 
 
-class Phone(fields.String):
+class Phone(SafeString):
     def _deserialize(self, value, attr, data, **kw):
         return normalise_phone(super()._deserialize(value, attr, data, **kw))
 
 
-class Epic(fields.String):
+class Epic(SafeString):
     def _deserialize(self, value, attr, data, **kw):
         epic = re.sub(r"\s", "", super()._deserialize(value, attr, data, **kw)).upper()
         if not EPIC_RE.match(epic):
@@ -93,7 +133,7 @@ class Epic(fields.String):
         return epic
 
 
-class OnlineUrl(fields.String):
+class OnlineUrl(SafeString):
     """An https (or http) address, or empty for an in-person meeting."""
 
     _url = validate.URL(
@@ -113,14 +153,29 @@ class StrictBool(fields.Boolean):
 
 
 class StrictInt(fields.Integer):
-    def __init__(self, **kw):
-        super().__init__(strict=True, **kw)
+    """A JSON integer (never a float, string or boolean) that fits its database column:
+    `bits=32` for INTEGER columns (ids, ages, versions), `bits=64` for BIGINT ones (times,
+    seqs). Out of range is a validation error, never a database error."""
+
+    def __init__(self, bits=32, strict=True, **kw):
+        low, high = INT_RANGES[bits]
+        rng = validate.Range(low, high, error=f"A whole number from {low} to {high}.")
+        extra = kw.pop("validate", None)
+        extra = [] if extra is None else [extra] if callable(extra) else list(extra)
+        super().__init__(strict=strict, validate=[rng, *extra], **kw)
 
 
-class Uuid(fields.String):
+class QueryInt(StrictInt):
+    """An integer in a query string (so given as text), within its column's range."""
+
+    def __init__(self, bits=32, **kw):
+        super().__init__(bits=bits, strict=False, **kw)
+
+
+class Uuid(SafeString):
     def _deserialize(self, value, attr, data, **kw):
         text = super()._deserialize(value, attr, data, **kw).lower()
-        if not re.match(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", text):
+        if not UUID_RE.match(text):
             raise ValidationError("Not a valid id.")
         return text
 
@@ -144,25 +199,25 @@ class MemberFields(EntityFields):
     booth_id = StrictInt()
     name = Text(120, 1)
     age = StrictInt(validate=validate.Range(18, 35, error="Youth members are 18 to 35 years old."))
-    gender = fields.String(validate=one_of(GENDERS))
+    gender = Choice(GENDERS)
     phone = Phone(allow_none=True)
     epic = Epic(allow_none=True)
-    skills = fields.List(fields.String(validate=one_of(SKILLS)), validate=validate.Length(max=6))
+    skills = fields.List(Choice(SKILLS), validate=validate.Length(max=6))
     consent = StrictBool()
     notes = Text(1000)
-    status = fields.String(validate=one_of(MEMBER_STATUSES))
+    status = Choice(MEMBER_STATUSES)
     status_reason = Text(500)
 
 
 class GrievanceFields(EntityFields):
     booth_id = StrictInt()
-    category = fields.String(validate=one_of(GRIEVANCE_CATEGORIES))
+    category = Choice(GRIEVANCE_CATEGORIES)
     description = Text(5000, 1)
     complainant_name = Text(120)
     complainant_phone = Phone(allow_none=True)
     against = Text(200)
-    status = fields.String(validate=one_of(GRIEVANCE_STATUSES))
-    created_at = StrictInt(validate=MS_RANGE)
+    status = Choice(GRIEVANCE_STATUSES)
+    created_at = StrictInt(bits=64, validate=MS_RANGE)
 
 
 class GrievanceNoteFields(EntityFields):
@@ -173,19 +228,17 @@ class GrievanceNoteFields(EntityFields):
 class MeetingFields(EntityFields):
     title = Text(200, 1)
     agenda = Text(5000)
-    starts_at = StrictInt(validate=MS_RANGE)
+    starts_at = StrictInt(bits=64, validate=MS_RANGE)
     place = Text(300)
     online_url = OnlineUrl()
     unit_id = StrictInt()
-    audience_roles = fields.List(
-        fields.String(validate=one_of(ROLES)), validate=validate.Length(min=1, max=5)
-    )
-    status = fields.String(validate=one_of(MEETING_STATUSES))
+    audience_roles = fields.List(Choice(ROLES), validate=validate.Length(min=1, max=5))
+    status = Choice(MEETING_STATUSES)
 
 
 class RsvpFields(EntityFields):
     meeting_id = Uuid()
-    answer = fields.String(validate=one_of(RSVP_ANSWERS))
+    answer = Choice(RSVP_ANSWERS)
 
 
 class ConflictFields(EntityFields):

@@ -4,9 +4,27 @@ import base64
 import json
 import re
 
-from marshmallow import INCLUDE, RAISE, Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import (
+    INCLUDE,
+    RAISE,
+    Schema,
+    ValidationError,
+    fields,
+    post_load,
+    validate,
+    validates_schema,
+)
 
-from sync.fields import ENTITY_FIELDS, StrictInt, Uuid
+from sync.fields import (
+    ENTITY_FIELDS,
+    UUID_RE,
+    QueryInt,
+    SafeString,
+    StrictInt,
+    Uuid,
+    in_int_range,
+    is_safe_text,
+)
 
 SCHEMA_VERSION = 1
 MAX_MUTATIONS = 500
@@ -21,7 +39,12 @@ APPLIED, MERGED, CONFLICT, REJECTED, DUPLICATE = (
 )
 ENTITIES = tuple(ENTITY_FIELDS)
 OPS = ("upsert", "delete")
-UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+ENVELOPE_KEYS = {"seq", "entity", "op", "id", "base_version", "hlc", "fields"}
+# A cursor we made is about 150 characters; anything far longer is not one of ours.
+MAX_CURSOR_CHARS = 1024
+CURSOR_KEYS = {"v", "lo", "hi", "after", "u", "sv"}
+# The change index's scope keys: "b<booth id>", "u<unit id>", or "u" for an RSVP.
+SCOPE_KEY_RE = re.compile(r"[bu]\d{0,10}", re.ASCII)
 
 
 class MutationEnvelope(Schema):
@@ -31,7 +54,7 @@ class MutationEnvelope(Schema):
     class Meta:
         unknown = INCLUDE
 
-    seq = StrictInt(required=True, validate=validate.Range(min=1))
+    seq = StrictInt(bits=64, required=True, validate=validate.Range(min=1))
 
 
 ENVELOPE = MutationEnvelope()
@@ -41,9 +64,14 @@ class PushRequest(Schema):
     class Meta:
         unknown = RAISE
 
+    # Text inside the mutations is checked one mutation at a time (`mutation_problems` and
+    # the field types): a NUL in one mutation is that mutation's rejection, never a refusal
+    # of the whole push. server/api.py checks the rest of the body as it checks every body.
+    text_checked_per_item = ("mutations",)
+
     device_id = Uuid(required=True)
     schema_version = StrictInt(required=True)
-    client_time = StrictInt(load_default=None, allow_none=True)
+    client_time = StrictInt(bits=64, load_default=None, allow_none=True)
     mutations = fields.List(fields.Dict(), required=True)
 
     @validates_schema
@@ -57,15 +85,44 @@ class PushRequest(Schema):
         if errors:
             raise ValidationError({"mutations": errors})
 
+    @post_load
+    def _printable_envelopes(self, data, **_kw):
+        data["mutations"] = [printable_envelope(raw) for raw in data["mutations"]]
+        return data
+
 
 class PullArgs(Schema):
     class Meta:
         unknown = RAISE
 
-    cursor = fields.String(load_default="")
-    limit = fields.Integer(
+    cursor = SafeString(load_default="")
+    limit = QueryInt(
         load_default=MAX_PULL_LIMIT, validate=validate.Range(min=1, max=MAX_PULL_LIMIT)
     )
+
+
+def printable(text: str, limit: int = 64) -> str:
+    """`text` safe to echo in an answer and to store: NUL and lone surrogates written as
+    escapes (such a value is invalid wherever it appears, and stays so), cut to `limit`."""
+    if not is_safe_text(text):
+        text = text.encode("utf-8", "backslashreplace").decode("utf-8").replace("\x00", "\\x00")
+    return text[:limit]
+
+
+def printable_envelope(raw: dict) -> dict:
+    """A mutation whose envelope text (keys, entity, op, id, hlc) can be echoed and logged:
+    such a value that is not a string (a list, an object) becomes its JSON text, and text
+    with NUL or a lone surrogate is escaped, so it stays invalid and is answered `rejected`.
+
+    Its `fields` are left as sent: the field types refuse what they must, field by field.
+    """
+    safe = {}
+    for key, value in raw.items():
+        if key in ("entity", "op", "id", "hlc") and value is not None:
+            text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+            value = printable(text, 100)
+        safe[key if key in ENVELOPE_KEYS else printable(key)] = value
+    return safe
 
 
 def mutation_problems(raw: dict) -> dict:
@@ -73,23 +130,25 @@ def mutation_problems(raw: dict) -> dict:
     from sync import hlc as hlc_mod
 
     problems = {}
-    allowed = {"seq", "entity", "op", "id", "base_version", "hlc", "fields"}
-    for key in set(raw) - allowed:
-        problems[key] = ["Unknown field."]
-    if raw.get("entity") not in ENTITIES:
+    for key in set(raw) - ENVELOPE_KEYS:
+        problems[printable(key)] = ["Unknown field."]
+    entity, op = raw.get("entity"), raw.get("op")
+    if not isinstance(entity, str) or entity not in ENTITIES:
         problems["entity"] = [f"Must be one of: {', '.join(ENTITIES)}."]
-    if raw.get("op") not in OPS:
+    if not isinstance(op, str) or op not in OPS:
         problems["op"] = ["Must be upsert or delete."]
     if not isinstance(raw.get("id"), str) or not UUID_RE.match(raw["id"].lower()):
         problems["id"] = ["Not a valid id."]
     base = raw.get("base_version")
-    if base is not None and (type(base) is not int or base < 0):
+    if base is not None and not (in_int_range(base, 32) and base >= 0):
         problems["base_version"] = ["A version number or null."]
     if not hlc_mod.is_valid(raw.get("hlc")):
         problems["hlc"] = ["Not a valid HLC."]
     body = raw.get("fields", {})
     if not isinstance(body, dict):
         problems["fields"] = ["Send an object."]
+    elif not all(is_safe_text(name) for name in body):
+        problems["fields"] = ["A field name contains a character that is not allowed."]
     return problems
 
 
@@ -99,13 +158,44 @@ def encode_cursor(state: dict) -> str:
 
 
 def decode_cursor(cursor: str) -> dict | None:
-    """The cursor's state, or None when it is not one of ours (the device then resets)."""
-    if not cursor:
+    """The cursor's state, or None when it is not one of ours (the device then resets).
+
+    A cursor comes back from the phone, so it is checked whole: every key, its type and its
+    range, before any of it reaches a query. A forged one is "unknown": `reset: true`.
+    """
+    if not cursor or len(cursor) > MAX_CURSOR_CHARS:
         return None
     try:
         state = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         return None
-    if not isinstance(state, dict) or state.get("v") != 1 or not isinstance(state.get("lo"), int):
-        return None
-    return state
+    return state if is_cursor_state(state) else None
+
+
+def is_cursor_state(state) -> bool:
+    """Is `state` exactly what `pull_changes` encodes?"""
+    if not isinstance(state, dict) or set(state) != CURSOR_KEYS:
+        return False
+    lo, hi, after = state["lo"], state["hi"], state["after"]
+    if state["v"] != 1 or type(state["v"]) is not int:
+        return False
+    if not (in_int_range(state["u"], 32) and in_int_range(state["sv"], 32)):
+        return False
+    if not (in_int_range(lo, 64) and lo >= 0):
+        return False
+    if hi is not None and not (in_int_range(hi, 64) and hi >= lo):
+        return False
+    if after is None:
+        return True
+    if hi is None or not isinstance(after, list) or len(after) != 4:
+        return False
+    tx, entity, record_id, scope = after
+    return (
+        in_int_range(tx, 64)
+        and isinstance(entity, str)
+        and entity in ENTITIES
+        and isinstance(record_id, str)
+        and UUID_RE.match(record_id) is not None
+        and isinstance(scope, str)
+        and SCOPE_KEY_RE.fullmatch(scope) is not None
+    )

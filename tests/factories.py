@@ -14,6 +14,7 @@ from server.records import now_ms
 
 PASSWORD = "booth-demo"
 _phones = itertools.count(9100000000)
+DEVICE_AGE_MS = 30 * 86_400_000
 
 
 class Factories:
@@ -80,8 +81,15 @@ class Factories:
         db.session.commit()
         return user
 
-    def device(self, user, device_id=None):
-        device = Device(id=device_id or str(uuid.uuid4()), user_id=user.id, name="test phone")
+    def device(self, user, device_id=None, registered_at=None):
+        """A device of `user`, registered a month ago unless told: the server raises a clock
+        from before registration to it, and test phones stamp edits made in the past."""
+        device = Device(
+            id=device_id or str(uuid.uuid4()),
+            user_id=user.id,
+            name="test phone",
+            created_at=now_ms() - DEVICE_AGE_MS if registered_at is None else registered_at,
+        )
         db.session.add(device)
         db.session.commit()
         return device

@@ -2,7 +2,7 @@
 
 from marshmallow import Schema, fields, validate
 
-from sync.fields import ROLES, Phone, StrictInt, Text, Uuid, one_of
+from sync.fields import ROLES, Phone, QueryInt, StrictInt, Text, Uuid, one_of
 
 LANGUAGES = ("hi", "en")
 PASSWORD_MIN = 8
@@ -45,10 +45,10 @@ class MeUpdateArgs(Schema):
 
 
 class UserListArgs(Schema):
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
-    per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=MAX_PER_PAGE))
+    page = QueryInt(load_default=1, validate=validate.Range(min=1))
+    per_page = QueryInt(load_default=50, validate=validate.Range(min=1, max=MAX_PER_PAGE))
     role = fields.String(validate=one_of(ROLES))
-    unit_id = fields.Integer(metadata={"description": "People whose unit lies inside this one."})
+    unit_id = QueryInt(metadata={"description": "People whose unit lies inside this one."})
     q = Text(100, metadata={"description": "Part of a name or phone number."})
 
 
@@ -67,7 +67,7 @@ class UserUpdateArgs(Schema):
 
 
 class DeviceListArgs(Schema):
-    user_id = fields.Integer(metadata={"description": "Admin and Connect Centre only."})
+    user_id = QueryInt(metadata={"description": "Admin and Connect Centre only."})
 
 
 # Answers

@@ -2,7 +2,7 @@
 
 from marshmallow import Schema, fields, validate
 
-from sync.fields import MEMBER_STATUSES, SKILLS, Text, one_of
+from sync.fields import MEMBER_STATUSES, SKILLS, QueryInt, Text, one_of
 
 MAX_PER_PAGE = 200
 
@@ -10,10 +10,10 @@ MAX_PER_PAGE = 200
 class PageArgs(Schema):
     """Paging arguments; unknown query arguments are refused (marshmallow's default)."""
 
-    page = fields.Integer(
+    page = QueryInt(
         load_default=1, validate=validate.Range(min=1), metadata={"description": "From 1."}
     )
-    per_page = fields.Integer(
+    per_page = QueryInt(
         load_default=50,
         validate=validate.Range(min=1, max=MAX_PER_PAGE),
         metadata={"description": f"At most {MAX_PER_PAGE}."},
@@ -38,8 +38,8 @@ def search_text():
 
 
 class MemberListArgs(PageArgs):
-    booth_id = fields.Integer(metadata={"description": "A booth inside your scope."})
-    block_id = fields.Integer(metadata={"description": "A block inside (or holding) your scope."})
+    booth_id = QueryInt(metadata={"description": "A booth inside your scope."})
+    block_id = QueryInt(metadata={"description": "A block inside (or holding) your scope."})
     status = fields.String(validate=one_of(MEMBER_STATUSES))
     q = search_text()
 

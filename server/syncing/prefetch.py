@@ -17,6 +17,7 @@ from server.roster.models import Member
 from server.syncing import locks, store
 from server.syncing.locks import RECORD, SERIAL, LockRestart
 from server.syncing.models import Conflict
+from sync.fields import in_int_range
 
 # Records a record refers to, which its mutation reads: (field, entity).
 PARENT_OF = {"grievance_note": ("grievance_id", "grievance"), "rsvp": ("meeting_id", "meeting")}
@@ -27,20 +28,25 @@ def named_in(mutations):
     ids: dict[str, set] = {}
     booth_ids, epics, erasing = set(), set(), set()
     for m in mutations:
+        # Raw, unvalidated values: only those that can be valid are looked up.
         entity, fields = m.get("entity"), m.get("fields")
-        if entity not in store.MODELS or not isinstance(m.get("id"), str):
+        if (
+            not isinstance(entity, str)
+            or entity not in store.MODELS
+            or not store.is_id(m.get("id"))
+        ):
             continue
         ids.setdefault(entity, set()).add(m["id"].lower())
         if not isinstance(fields, dict):
             continue
         if entity == "member":
-            if isinstance(fields.get("booth_id"), int):
+            if in_int_range(fields.get("booth_id")):
                 booth_ids.add(fields["booth_id"])
             if store.normalised_epic(fields.get("epic")):
                 epics.add(store.normalised_epic(fields["epic"]))
             if fields.get("consent") is False:
                 erasing.add(m["id"].lower())
-        if entity in PARENT_OF and isinstance(fields.get(PARENT_OF[entity][0]), str):
+        if entity in PARENT_OF and store.is_id(fields.get(PARENT_OF[entity][0])):
             ids.setdefault(PARENT_OF[entity][1], set()).add(fields[PARENT_OF[entity][0]].lower())
     return ids, booth_ids, epics, erasing
 

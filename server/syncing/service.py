@@ -11,7 +11,7 @@ from server.accounts.models import Device
 from server.errors import ApiError
 from server.extensions import db
 from server.records import now_ms
-from server.syncing import visibility
+from server.syncing import checks, visibility
 from server.syncing.models import AppliedMutation, RecordChange
 from server.syncing.retry import with_retries
 from server.syncing.store import MODELS, BatchStore, pull_horizon
@@ -42,6 +42,7 @@ def principal(actor) -> Principal:
         unit.district_id,
         unit.block_id,
         actor.device_id,
+        actor.device.created_at if actor.device else None,
     )
 
 
@@ -152,13 +153,16 @@ def apply_one(store, who, raw, now):
             "fields": problems,
         }
         return rejected(store, who, raw, error), None
+    error = checks.foreign_clock(raw["hlc"], who.device_id)
+    if error:
+        return rejected(store, who, raw, error), None
     mutation = Mutation(
         raw["seq"],
         raw["entity"],
         raw["op"],
         raw["id"].lower(),
         raw.get("base_version"),
-        hlcs.clamp(raw["hlc"], now),
+        checks.device_clock(raw["hlc"], now, who.device_id, who.registered_at),
         raw.get("fields") or {},
     )
     store.begin()

@@ -32,6 +32,7 @@ from server.syncing.locks import BOOTH, EPIC, SERIAL, LockLedger
 from server.syncing.models import Conflict, RecordChange, SyncCounter
 from server.syncing.wire import to_record
 from sync.engine import ACTIVE, Place, Record
+from sync.fields import EPIC_RE, UUID_RE
 
 MODELS = {
     "member": Member,
@@ -148,7 +149,13 @@ def place_of(unit: Unit) -> Place:
 
 
 def normalised_epic(value):
-    return re.sub(r"\s", "", value).upper() if isinstance(value, str) else None
+    """An EPIC as the field type would store it, or None when it cannot be one."""
+    epic = re.sub(r"\s", "", value).upper() if isinstance(value, str) else None
+    return epic if epic and EPIC_RE.match(epic) else None
+
+
+def is_id(value) -> bool:
+    return isinstance(value, str) and UUID_RE.match(value.lower()) is not None
 
 
 class BatchStore:

@@ -1,6 +1,7 @@
 """A phone for tests: its own device id, outbox seq and clock, speaking the sync protocol."""
 
 import itertools
+import json
 import uuid
 
 from server.records import now_ms
@@ -53,7 +54,13 @@ class Phone:
             "mutations": mutations,
             **extra,
         }
-        return self.client.post("/api/sync/push", json=body, headers=self.headers)
+        # json.dumps escapes as ASCII, so hostile text (a lone surrogate) can be sent too.
+        return self.client.post(
+            "/api/sync/push",
+            data=json.dumps(body),
+            content_type="application/json",
+            headers=self.headers,
+        )
 
     def push(self, *mutations):
         response = self.push_raw(list(mutations))
