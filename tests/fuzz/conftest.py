@@ -15,7 +15,9 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from server.accounts.models import Device, User
 from server.demo import DEMO_ACCOUNTS, DEMO_PASSWORD
 from server.extensions import db
+from server.geo.models import Unit
 from server.push.vapid import b64url
+from server.syncing.store import MODELS
 from tests.server.syncing.server_process import (
     GunicornServer,
     app_for,
@@ -61,11 +63,47 @@ class Session:
 
 
 @dataclass
+class Known:
+    """Ids that exist, so that generated requests reach records and units, not only 404s:
+    units (booth 1's block with its booths, one booth elsewhere, the district, the state)
+    and records by entity with their versions, grown from the answers to pushes."""
+
+    booths: list
+    units: list
+    records: dict
+
+    @classmethod
+    def of_seed(cls, booth):
+        block_id, district_id = booth.block_id, booth.district_id
+        booths = db.session.scalars(
+            db.select(Unit.id).where(Unit.block_id == block_id, Unit.type == "booth")
+        ).all()[:4]
+        elsewhere = db.session.scalar(
+            db.select(Unit.id).where(Unit.type == "booth", Unit.block_id != block_id).limit(1)
+        )
+        records = {}
+        for entity, model in MODELS.items():
+            rows = db.session.execute(db.select(model.id, model.version).limit(20)).all()
+            records[entity] = dict(rows)
+        booths = [booth.id, *[b for b in booths if b != booth.id], elsewhere]
+        state_id = db.session.get(Unit, district_id).parent_id
+        units = [*booths, block_id, district_id, state_id]
+        return cls(booths=booths, units=units, records=records)
+
+    def learn(self, entity, record_id, version):
+        if entity in self.records and (
+            record_id in self.records[entity] or len(self.records[entity]) < 50
+        ):
+            self.records[entity][record_id] = version
+
+
+@dataclass
 class LiveApi:
     url: str
     server: GunicornServer
     spare_user_id: int
     spare_device_id: str
+    known: "Known"
     sessions: dict = field(default_factory=dict)
 
     def login(self, phone, device_id=None) -> dict:
@@ -99,7 +137,8 @@ class LiveApi:
 
 
 def _seed(url):
-    """The demo seed (geography, accounts, sample records) and a spare device to revoke."""
+    """The demo seed (geography, accounts, sample records), a spare device to revoke, and
+    the ids of what is there for the fuzzer to aim at (see Known)."""
     app = app_for(url)
     with app.app_context():
         result = app.test_cli_runner().invoke(args=["seed-demo"])
@@ -108,7 +147,8 @@ def _seed(url):
         device = Device(id=str(uuid.uuid4()), user_id=spare.id, name="spare")
         db.session.add(device)
         db.session.commit()
-        ids = spare.id, device.id
+        known = Known.of_seed(spare.unit)
+        ids = spare.id, device.id, known
         db.session.remove()
         db.engine.dispose()
         return ids
@@ -122,10 +162,10 @@ def live_api():
         pytest.fail(f"PostgreSQL is needed for the API fuzzer: {problem}")
     with throwaway_database(prefix="booth_fuzz_") as url:
         init_schema(url)
-        spare_user_id, spare_device_id = _seed(url)
+        spare_user_id, spare_device_id, known = _seed(url)
         server = GunicornServer(url, workers=1, env=SERVER_ENV)
         with server:
-            api = LiveApi(server.url, server, spare_user_id, spare_device_id)
+            api = LiveApi(server.url, server, spare_user_id, spare_device_id, known)
             # Every session first: the guard keeps what they use out of the fuzzer's way.
             for role in ROLES:
                 api.session(role)

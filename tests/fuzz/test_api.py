@@ -26,7 +26,7 @@ from schemathesis.core.failures import FailureGroup, ServerError
 from server import create_app
 from server.openapi import build_spec
 from tests.fuzz.conftest import ROLES
-from tests.fuzz.guard import aim_at_spares, fix_up_push, note_push_answer
+from tests.fuzz.guard import aim_at_known, aim_at_spares, fix_up_push, note_push_answer
 from tests.fuzz.summary import record, record_failure
 
 pytestmark = pytest.mark.postgres_only
@@ -119,11 +119,12 @@ def validate(case, session, response):
 
 
 def send_and_check(case, session, live_api):
+    aim_at_known(case, live_api)
     aim_at_spares(case, live_api)
     fix_up_push(case, session)
     response = case.call(base_url=live_api.url, headers=session.headers, timeout=60)
     record(session.role, case, response, live_api.server)
-    note_push_answer(case, session, response)
+    note_push_answer(case, session, response, live_api)
     validate(case, session, response)
 
 
