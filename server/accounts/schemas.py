@@ -2,7 +2,9 @@
 
 from marshmallow import Schema, fields, validate
 
-from sync.fields import ROLES, Phone, QueryInt, StrictInt, Text, Uuid, one_of
+from server.geo.models import UNIT_TYPES
+from server.ranges import ID_RANGE, PAGE_RANGE, Id
+from sync.fields import ROLES, Phone, StrictInt, Text, Uuid, one_of
 
 LANGUAGES = ("hi", "en")
 PASSWORD_MIN = 8
@@ -45,10 +47,10 @@ class MeUpdateArgs(Schema):
 
 
 class UserListArgs(Schema):
-    page = QueryInt(load_default=1, validate=validate.Range(min=1))
-    per_page = QueryInt(load_default=50, validate=validate.Range(min=1, max=MAX_PER_PAGE))
+    page = fields.Integer(load_default=1, validate=PAGE_RANGE)
+    per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=MAX_PER_PAGE))
     role = fields.String(validate=one_of(ROLES))
-    unit_id = QueryInt(metadata={"description": "People whose unit lies inside this one."})
+    unit_id = Id(metadata={"description": "People whose unit lies inside this one."})
     q = Text(100, metadata={"description": "Part of a name or phone number."})
 
 
@@ -57,17 +59,19 @@ class UserCreateArgs(Schema):
     name = Text(120, 1, required=True)
     password = Password(required=True)
     role = fields.String(required=True, validate=one_of(ROLES))
-    unit_id = StrictInt(required=True, metadata={"description": "Must be of the role's type."})
+    unit_id = StrictInt(
+        required=True, validate=ID_RANGE, metadata={"description": "Must be of the role's type."}
+    )
 
 
 class UserUpdateArgs(Schema):
     role = fields.String(validate=one_of(ROLES))
-    unit_id = StrictInt()
+    unit_id = StrictInt(validate=ID_RANGE)
     name = Text(120, 1)
 
 
 class DeviceListArgs(Schema):
-    user_id = QueryInt(metadata={"description": "Admin and Connect Centre only."})
+    user_id = Id(metadata={"description": "Admin and Connect Centre only."})
 
 
 # Answers
@@ -75,7 +79,7 @@ class DeviceListArgs(Schema):
 
 class UnitBrief(Schema):
     id = fields.Integer(required=True)
-    type = fields.String(required=True)
+    type = fields.String(required=True, validate=one_of(UNIT_TYPES))
     code = fields.String(required=True)
     name = fields.String(attribute="name_hi", required=True, metadata={"description": "Hindi."})
     name_en = fields.String(required=True)
@@ -100,8 +104,8 @@ class UnitPlaced(UnitBrief):
 class SessionUser(Schema):
     id = fields.Integer(required=True)
     name = fields.String(required=True)
-    role = fields.String(required=True)
-    language = fields.String(required=True)
+    role = fields.String(required=True, validate=one_of(ROLES))
+    language = fields.String(required=True, validate=one_of(LANGUAGES))
     unit = fields.Nested(UnitBrief, required=True)
 
 
@@ -118,8 +122,8 @@ class UserRecord(Schema):
     id = fields.Integer(required=True)
     phone = fields.String(required=True)
     name = fields.String(required=True)
-    role = fields.String(required=True)
-    language = fields.String(required=True)
+    role = fields.String(required=True, validate=one_of(ROLES))
+    language = fields.String(required=True, validate=one_of(LANGUAGES))
     active = fields.Boolean(required=True)
     unit = fields.Nested(UnitBrief, required=True)
     created_at = fields.Integer(required=True)
@@ -151,8 +155,8 @@ class MeUser(Schema):
     id = fields.Integer(required=True)
     name = fields.String(required=True)
     phone = fields.String(required=True)
-    role = fields.String(required=True)
-    language = fields.String(required=True)
+    role = fields.String(required=True, validate=one_of(ROLES))
+    language = fields.String(required=True, validate=one_of(LANGUAGES))
     scope_version = fields.Integer(required=True)
     unit = fields.Nested(UnitPlaced, required=True)
 

@@ -2,13 +2,14 @@
 
 from marshmallow import Schema, fields
 
+from server.ranges import Id
 from server.roster.schemas import PageArgs, PageEnvelope, search_text
-from sync.fields import GRIEVANCE_CATEGORIES, GRIEVANCE_STATUSES, QueryInt, one_of
+from sync.fields import GRIEVANCE_CATEGORIES, GRIEVANCE_STATUSES, one_of
 
 
 class GrievanceListArgs(PageArgs):
-    booth_id = QueryInt(metadata={"description": "A booth inside your scope."})
-    block_id = QueryInt(metadata={"description": "A block inside (or holding) your scope."})
+    booth_id = Id(metadata={"description": "A booth inside your scope."})
+    block_id = Id(metadata={"description": "A block inside (or holding) your scope."})
     status = fields.String(validate=one_of(GRIEVANCE_STATUSES))
     category = fields.String(validate=one_of(GRIEVANCE_CATEGORIES))
     overdue = fields.Boolean(

@@ -8,6 +8,7 @@ from flask import current_app
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validates
 
 from server.push.vapid import b64url_decode
+from server.ranges import MS_ANY_RANGE
 
 LOOPBACK_NAMES = ("localhost",)
 
@@ -101,8 +102,20 @@ class SubscriptionKeysSchema(Schema):
     class Meta:
         unknown = EXCLUDE
 
-    p256dh = fields.String(required=True)
-    auth = fields.String(required=True)
+    p256dh = fields.String(
+        required=True,
+        metadata={
+            "description": "The browser's P-256 public key (65 bytes), base64url.",
+            "pattern": "^[A-Za-z0-9_-]{87}=?$",
+        },
+    )
+    auth = fields.String(
+        required=True,
+        metadata={
+            "description": "The 16-byte auth secret, base64url.",
+            "pattern": "^[A-Za-z0-9_-]{22}(==)?$",
+        },
+    )
 
     @validates("p256dh")
     def _p256dh(self, value, **_kw):
@@ -124,9 +137,23 @@ class SubscriptionSchema(Schema):
         # Browsers may add members; only these three matter.
         unknown = EXCLUDE
 
-    endpoint = fields.String(required=True)
+    endpoint = fields.String(
+        required=True,
+        metadata={
+            "description": "An https address on a push service the server allows.",
+            "format": "uri",
+            "maxLength": 1024,
+            "pattern": "^https?://",
+        },
+    )
     keys = fields.Nested(SubscriptionKeysSchema, required=True)
-    expirationTime = fields.Integer(load_default=None, allow_none=True, strict=True)
+    expirationTime = fields.Integer(
+        load_default=None,
+        allow_none=True,
+        strict=True,
+        validate=MS_ANY_RANGE,
+        metadata={"description": "Unix ms, or null."},
+    )
 
     @validates("endpoint")
     def _endpoint(self, value, **_kw):
@@ -138,12 +165,12 @@ class SubscriptionSchema(Schema):
 
 
 class SubscriptionOutSchema(Schema):
-    id = fields.Integer()
-    endpoint = fields.String()
-    expires_at = fields.Integer(allow_none=True)
-    created_at = fields.Integer()
-    updated_at = fields.Integer()
+    id = fields.Integer(required=True)
+    endpoint = fields.String(required=True)
+    expires_at = fields.Integer(required=True, allow_none=True)
+    created_at = fields.Integer(required=True)
+    updated_at = fields.Integer(required=True)
 
 
 class PublicKeySchema(Schema):
-    public_key = fields.String()
+    public_key = fields.String(required=True)

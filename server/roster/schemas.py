@@ -2,7 +2,8 @@
 
 from marshmallow import Schema, fields, validate
 
-from sync.fields import MEMBER_STATUSES, SKILLS, QueryInt, Text, one_of
+from server.ranges import PAGE_RANGE, Id
+from sync.fields import GENDERS, MEMBER_STATUSES, SKILLS, Text, one_of
 
 MAX_PER_PAGE = 200
 
@@ -10,10 +11,8 @@ MAX_PER_PAGE = 200
 class PageArgs(Schema):
     """Paging arguments; unknown query arguments are refused (marshmallow's default)."""
 
-    page = QueryInt(
-        load_default=1, validate=validate.Range(min=1), metadata={"description": "From 1."}
-    )
-    per_page = QueryInt(
+    page = fields.Integer(load_default=1, validate=PAGE_RANGE, metadata={"description": "From 1."})
+    per_page = fields.Integer(
         load_default=50,
         validate=validate.Range(min=1, max=MAX_PER_PAGE),
         metadata={"description": f"At most {MAX_PER_PAGE}."},
@@ -38,8 +37,8 @@ def search_text():
 
 
 class MemberListArgs(PageArgs):
-    booth_id = QueryInt(metadata={"description": "A booth inside your scope."})
-    block_id = QueryInt(metadata={"description": "A block inside (or holding) your scope."})
+    booth_id = Id(metadata={"description": "A booth inside your scope."})
+    block_id = Id(metadata={"description": "A block inside (or holding) your scope."})
     status = fields.String(validate=one_of(MEMBER_STATUSES))
     q = search_text()
 
@@ -61,7 +60,7 @@ class MemberRecord(Schema):
     booth_id = fields.Integer(required=True)
     name = fields.String(required=True)
     age = fields.Integer(required=True)
-    gender = fields.String(required=True)
+    gender = fields.String(required=True, validate=one_of(GENDERS))
     phone = fields.String(
         allow_none=True, metadata={"description": MASKED_NOTE.format("******3210")}
     )

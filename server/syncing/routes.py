@@ -6,6 +6,7 @@ from flask import Blueprint, jsonify, request
 
 from server.api import arguments
 from server.auth import current_actor, login_required
+from server.openapi import documented
 from server.syncing import schemas, service
 from sync.protocol import PullArgs, PushRequest
 
@@ -16,6 +17,7 @@ GZIP_MIN_BYTES = 1024
 
 
 @bp.post("/push")
+@documented(request=schemas.PushRequestDocument(), response=schemas.PushAnswerSchema())
 @login_required()
 @arguments(PushRequest())
 def push(body):
@@ -25,6 +27,7 @@ def push(body):
 
 
 @bp.get("/pull")
+@documented(response=schemas.PullAnswerSchema())
 @login_required()
 @arguments(PullArgs(), location="query")
 def pull(args):
