@@ -214,3 +214,17 @@ test('Retry-After is read as seconds or as an HTTP date', () => {
   assert.equal(retryAfterSeconds('soon'), undefined);
   assert.equal(retryAfterSeconds(null), undefined);
 });
+
+test('a push the database refuses (422 invalid_value) is split like a 500: the value the checks missed is set aside', async () => {
+  const { db, server, engine } = await setup();
+  await addMembers(db, 3);
+  server.poison = (m) => m.id === 'm-1';
+  server.poisonAnswer = [422, 'invalid_value'];
+  for (let i = 0; i < 5; i++) await engine.sync();
+  const [aside] = await needingAttention(db);
+  assert.equal(aside.id, 'm-1');
+  assert.equal(aside.error.code, 'invalid_value');
+  assert.equal(server.get('member', 'm-2').name, 'युवा 2', 'the change behind it got through');
+  assert.deepEqual(await db.getAll(OUTBOX), []);
+  assert.deepEqual(server.gaps, []);
+});

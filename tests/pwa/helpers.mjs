@@ -59,6 +59,7 @@ export class FakeServer {
     this.loseNextAnswers = 0; // apply the request, then drop the answer
     this.failNext = 0; // answer 503 without applying
     this.poison = null; // (mutation) => true: a push holding it fails with 500, nothing applied
+    this.poisonAnswer = [500, 'internal_error']; // or the database's refusal: [422, 'invalid_value']
     this.busyPushes = 0; // answer that many pushes 503 with Retry-After: busyRetryAfter
     this.busyRetryAfter = '30';
     this.crashAnswering = null; // (mutation) => true: a push holding it is committed, then 500
@@ -142,7 +143,7 @@ export class FakeServer {
     }
     if (this.poison && body.mutations.some((m) => m.seq > this.lastSeq && this.poison(m))) {
       // A server bug: the transaction rolls back, nothing of the push is kept.
-      return error(500, 'internal_error');
+      return error(...this.poisonAnswer);
     }
     const results = body.mutations.map((m) => {
       if (this.applied.has(m.seq)) {

@@ -30,10 +30,13 @@ const TROUBLE = 'push_trouble';
  * A failure that says something about the batch: the server answered with an error of its
  * own. Not `503` (the server saying "not now", with `Retry-After`) and not `504` (a proxy
  * gave up waiting while the server may still be applying it, so its seqs may yet be
- * consumed); no answer at all is being offline.
+ * consumed); no answer at all is being offline. `422 invalid_value` counts too: the
+ * database refused a value the server's checks let through, and since a push is all or
+ * nothing, the same batch would be refused for ever.
  * @param {any} err  an ApiError
  */
 export function isServerFault(err) {
+  if (err.status === 422 && err.code === 'invalid_value') return true;
   return err.status >= 500 && err.status !== 503 && err.status !== 504;
 }
 
