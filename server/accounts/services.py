@@ -96,8 +96,16 @@ def login(phone, password, device_id, device_name, address) -> Session:
     """Check the password and start a session on this device; limits are checked first."""
     now = now_ms()
     address = (address or "unknown")[:64]
-    limits.check(phone, address, now)
     user = db.session.scalar(select(User).where(User.phone == phone))
+    device = db.session.get(Device, device_id)
+    # The account's own (unrevoked) devices are spared the per-phone delay: see limits.
+    known = (
+        user is not None
+        and device is not None
+        and device.user_id == user.id
+        and device.revoked_at is None
+    )
+    limits.check(phone, address, now, known_device=known)
     # An unknown phone still costs one hash check, so the answer time tells nothing.
     valid = passwords.verify_password(user.password_hash if user else None, password)
     if not valid or not user.active:
@@ -105,7 +113,6 @@ def login(phone, password, device_id, device_name, address) -> Session:
         db.session.commit()
         log.info("Failed login for phone ending %s from %s", phone[-4:], address)
         raise _invalid_credentials()
-    device = db.session.get(Device, device_id)
     if device is not None and device.user_id != user.id:
         raise ApiError(
             "device_in_use", "This device id belongs to another account; make a new one.", 409
