@@ -224,13 +224,14 @@ def _revoke_after_reuse(actor, now):
 
 
 def list_devices(actor: Actor, user_id=None) -> dict:
-    """The devices of the actor, or (for admin and Connect Centre) of anyone."""
+    """The devices of the actor, or (for admin and Connect Centre) of anyone not ranked above."""
     if user_id is None or user_id == actor.user.id:
         owner = actor.user
     elif actor.user.role in MANAGER_ROLES:
         owner = db.session.get(User, user_id)
         if owner is None:
             raise not_found("person")
+        roles.check_rank(actor.user, owner)
     else:
         raise forbidden("You may list only your own devices.")
     devices = db.session.scalars(
@@ -242,11 +243,15 @@ def list_devices(actor: Actor, user_id=None) -> dict:
 
 
 def revoke_device(actor: Actor, device_id: str) -> Device:
-    """Sign a device out for good (a lost phone): its tokens get `device_revoked`."""
+    """Sign a device out for good (a lost phone): its tokens get `device_revoked`.
+
+    Admin and Connect Centre may revoke anyone's device but those of a higher rank.
+    """
     device = db.session.get(Device, device_id)
     # Someone else's device is not shown to people who may not revoke it.
     if device is None or (device.user_id != actor.user.id and actor.user.role not in MANAGER_ROLES):
         raise not_found("device")
+    roles.check_rank(actor.user, device.user)
     if device.revoked_at is None:
         now = now_ms()
         device.revoked_at = now
