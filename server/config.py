@@ -47,8 +47,9 @@ def from_environment(instance_path: str) -> dict:
         "MAX_UNCOMPRESSED_BODY": 1024 * 1024,
         # Login limits (server/accounts/limits.py): failures for one phone from one
         # address, and from one address for any phones, before that is refused (429) for
-        # the rest of the window; and a per-phone delay across addresses, doubling from 1 s
-        # after LOGIN_SLOWDOWN_AFTER failures up to LOGIN_SLOWDOWN_MAX_SECONDS (0: off).
+        # the rest of the window; and a per-phone delay across addresses for devices new to
+        # the account, doubling from 1 s after LOGIN_SLOWDOWN_AFTER failures up to
+        # LOGIN_SLOWDOWN_MAX_SECONDS (0: off).
         "LOGIN_LIMIT_PER_PHONE": int(env("LOGIN_LIMIT_PER_PHONE", "5")),
         "LOGIN_LIMIT_PER_ADDRESS": int(env("LOGIN_LIMIT_PER_ADDRESS", "30")),
         "LOGIN_LIMIT_WINDOW_SECONDS": int(env("LOGIN_LIMIT_WINDOW_SECONDS", "900")),

@@ -2,8 +2,8 @@
 
 `ROLES` (sync/fields.py) lists the roles lowest first, and that order is their rank:
 volunteer < block_president < district_president < connect_centre < admin. A manager
-never gives a role above their own, never edits or disables a person whose role is
-above their own, never changes their own role or unit (or disables themselves), and the
+never gives a role above their own, never acts on a person whose role is above their own
+(edit, disable, enable, list or revoke their devices: `check_rank`), never changes their own role or unit (or disables themselves), and the
 last active admin is never disabled or demoted, even by two admins acting at once.
 """
 
@@ -32,10 +32,15 @@ def check_grant(manager: User, role: str):
         raise _refused("You cannot give a role above your own.", "role")
 
 
+def check_rank(manager: User, target: User):
+    """The one rank rule for every action on another person: none on a higher rank."""
+    if target.id != manager.id and above(target.role, manager.role):
+        raise forbidden("This person's role is above yours.")
+
+
 def check_may_change(manager: User, target: User, values: dict):
     """May `manager` apply `values` (any of role, unit_id, name, active) to `target`?"""
-    if above(target.role, manager.role):
-        raise forbidden("This person's role is above yours.")
+    check_rank(manager, target)
     if target.id == manager.id:
         if values.get("active") is False:
             raise forbidden("You cannot disable your own account.")

@@ -72,7 +72,7 @@ def update_me(body):
 @arguments(DeviceListArgs(), location="query")
 @response(DeviceList())
 def list_devices(args):
-    """List your devices (admin and Connect Centre: anyone's, with user_id)."""
+    """List your devices (admin and Connect Centre: anyone's not ranked above, with user_id)."""
     return services.list_devices(current_actor(), **args)
 
 
@@ -81,7 +81,8 @@ def list_devices(args):
 @response(DeviceRecord())
 def revoke_device(device_id):
     """Sign a device out for good, such as a lost phone."""
-    return services.revoke_device(current_actor(), device_id)
+    # Device ids are kept in lower case (the login schema lowers them): so is this one.
+    return services.revoke_device(current_actor(), device_id.lower())
 
 
 @bp.get("/users")

@@ -96,8 +96,16 @@ def login(phone, password, device_id, device_name, address) -> Session:
     """Check the password and start a session on this device; limits are checked first."""
     now = now_ms()
     address = (address or "unknown")[:64]
-    limits.check(phone, address, now)
     user = db.session.scalar(select(User).where(User.phone == phone))
+    device = db.session.get(Device, device_id)
+    # The account's own (unrevoked) devices are spared the per-phone delay: see limits.
+    known = (
+        user is not None
+        and device is not None
+        and device.user_id == user.id
+        and device.revoked_at is None
+    )
+    limits.check(phone, address, now, known_device=known)
     # An unknown phone still costs one hash check, so the answer time tells nothing.
     valid = passwords.verify_password(user.password_hash if user else None, password)
     if not valid or not user.active:
@@ -105,7 +113,6 @@ def login(phone, password, device_id, device_name, address) -> Session:
         db.session.commit()
         log.info("Failed login for phone ending %s from %s", phone[-4:], address)
         raise _invalid_credentials()
-    device = db.session.get(Device, device_id)
     if device is not None and device.user_id != user.id:
         raise ApiError(
             "device_in_use", "This device id belongs to another account; make a new one.", 409
@@ -217,13 +224,14 @@ def _revoke_after_reuse(actor, now):
 
 
 def list_devices(actor: Actor, user_id=None) -> dict:
-    """The devices of the actor, or (for admin and Connect Centre) of anyone."""
+    """The devices of the actor, or (for admin and Connect Centre) of anyone not ranked above."""
     if user_id is None or user_id == actor.user.id:
         owner = actor.user
     elif actor.user.role in MANAGER_ROLES:
         owner = db.session.get(User, user_id)
         if owner is None:
             raise not_found("person")
+        roles.check_rank(actor.user, owner)
     else:
         raise forbidden("You may list only your own devices.")
     devices = db.session.scalars(
@@ -235,11 +243,15 @@ def list_devices(actor: Actor, user_id=None) -> dict:
 
 
 def revoke_device(actor: Actor, device_id: str) -> Device:
-    """Sign a device out for good (a lost phone): its tokens get `device_revoked`."""
+    """Sign a device out for good (a lost phone): its tokens get `device_revoked`.
+
+    Admin and Connect Centre may revoke anyone's device but those of a higher rank.
+    """
     device = db.session.get(Device, device_id)
     # Someone else's device is not shown to people who may not revoke it.
     if device is None or (device.user_id != actor.user.id and actor.user.role not in MANAGER_ROLES):
         raise not_found("device")
+    roles.check_rank(actor.user, device.user)
     if device.revoked_at is None:
         now = now_ms()
         device.revoked_at = now

@@ -63,6 +63,27 @@ MATRIX = {
         lambda w: ("POST", f"/api/devices/{w.vol_out_device.id}/revoke", None),
         (NOT_FOUND, NOT_FOUND, NOT_FOUND, OK, OK),
     ),
+    # The one rank rule (server/accounts/roles.py) on devices: none of a higher rank's.
+    "list devices of an admin": (
+        lambda w: ("GET", f"/api/devices?user_id={w.other_admin.id}", None),
+        (FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, OK),
+    ),
+    "revoke a device of an admin": (
+        lambda w: ("POST", f"/api/devices/{w.admin_device.id}/revoke", None),
+        (NOT_FOUND, NOT_FOUND, NOT_FOUND, FORBIDDEN, OK),
+    ),
+    "revoke a device of an admin, in upper case": (
+        lambda w: ("POST", f"/api/devices/{w.admin_device.id.upper()}/revoke", None),
+        (NOT_FOUND, NOT_FOUND, NOT_FOUND, FORBIDDEN, OK),
+    ),
+    "list devices of a connect centre": (
+        lambda w: ("GET", f"/api/devices?user_id={w.cc.id}", None),
+        (FORBIDDEN, FORBIDDEN, FORBIDDEN, OK, OK),
+    ),
+    "revoke a device of a connect centre": (
+        lambda w: ("POST", f"/api/devices/{w.cc_device.id}/revoke", None),
+        (NOT_FOUND, NOT_FOUND, NOT_FOUND, OK, OK),
+    ),
     "list people": (
         lambda w: ("GET", "/api/users", None),
         (FORBIDDEN, OK, FORBIDDEN, OK, OK),
@@ -107,6 +128,14 @@ MATRIX = {
         lambda w: ("POST", f"/api/users/{w.admin_off.id}/enable", None),
         (FORBIDDEN, NOT_FOUND, FORBIDDEN, FORBIDDEN, OK),
     ),
+    "disable a connect centre": (
+        lambda w: ("POST", f"/api/users/{w.cc.id}/disable", None),
+        (FORBIDDEN, NOT_FOUND, FORBIDDEN, OK, OK),
+    ),
+    "enable a connect centre": (
+        lambda w: ("POST", f"/api/users/{w.cc_off.id}/enable", None),
+        (FORBIDDEN, NOT_FOUND, FORBIDDEN, OK, OK),
+    ),
     "enable a volunteer in": (
         lambda w: ("POST", f"/api/users/{w.vol_in_off.id}/enable", None),
         (FORBIDDEN, OK, FORBIDDEN, OK, OK),
@@ -122,6 +151,10 @@ MATRIX = {
     "rename an admin": (
         lambda w: ("PATCH", f"/api/users/{w.other_admin.id}", {"name": "नया नाम"}),
         (FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, OK),
+    ),
+    "rename a connect centre": (
+        lambda w: ("PATCH", f"/api/users/{w.cc.id}", {"name": "नया नाम"}),
+        (FORBIDDEN, FORBIDDEN, FORBIDDEN, OK, OK),
     ),
     "make a volunteer an admin": (
         lambda w: (
@@ -147,10 +180,15 @@ def _world(make, role):
     actor = make.user(role)
     device = make.device(actor)
     vol_in, vol_out = make.user(unit=g.b1), make.user(unit=g.b4)
+    other_admin, cc = make.user("admin"), make.user("connect_centre")
     return types.SimpleNamespace(
         g=g,
         actor=actor,
-        other_admin=make.user("admin"),
+        other_admin=other_admin,
+        admin_device=make.device(other_admin),
+        cc=cc,
+        cc_device=make.device(cc),
+        cc_off=make.user("connect_centre", active=False),
         admin_off=make.user("admin", active=False),
         headers=make.headers(actor, device),
         spare=make.device(actor),
