@@ -31,6 +31,7 @@ depends_on = None
 # Frozen here: sync.engine.SENSITIVE_CATEGORIES when this migration was written.
 SENSITIVE = ("party_conduct",)
 TEMP = "tmp_0003_scope"
+ATTACHED = "record_changes.entity IN ('conflict', 'grievance_note')"
 
 
 def current_tx(bind) -> int:
@@ -116,7 +117,7 @@ def rebuild(bind):
         bind.execute(
             sa.text(
                 "UPDATE record_changes SET removed = :yes, change_tx = :tx "
-                "WHERE removed = :no AND EXISTS "
+                f"WHERE {ATTACHED} AND removed = :no AND EXISTS "
                 f"(SELECT 1 {found} AND e.scope_key <> record_changes.scope_key)"
             ),
             flags,
@@ -139,7 +140,7 @@ def rebuild(bind):
         bind.execute(
             sa.text(
                 f"UPDATE record_changes SET {assignments}, unit_id = NULL, audience = NULL, "
-                "removed = :no, change_tx = :tx WHERE EXISTS "
+                f"removed = :no, change_tx = :tx WHERE {ATTACHED} AND EXISTS "
                 f"(SELECT 1 {found} AND e.scope_key = record_changes.scope_key) "
                 f"AND (removed = :yes OR unit_id IS NOT NULL OR {wrong})"
             ),
