@@ -11,7 +11,7 @@ from typing import Protocol
 
 from marshmallow import ValidationError
 
-from sync.fields import check_fields
+from sync.fields import check_fields, in_int_range
 from sync.protocol import APPLIED, CONFLICT, MERGED
 
 DAY_MS = 86_400_000
@@ -213,7 +213,7 @@ def can_see(store: Store, actor: Principal, record: Record) -> bool:
 
 
 def booth_for(store: Store, actor: Principal, booth_id) -> Place:
-    place = store.place(booth_id) if isinstance(booth_id, int) else None
+    place = store.place(booth_id) if in_int_range(booth_id) else None
     if place is None or place.type != "booth":
         raise Rejection("unknown_booth", "No such booth.", {"booth_id": ["No such booth."]})
     if not within(actor, place):
@@ -539,7 +539,7 @@ def erase_member(store, actor, m, record, old_place, place, incoming):
 
 def delete_record(store, actor, m, record, place_of):
     if record is None:
-        raise Rejection("not_found", "There is no such record on the server.")
+        raise not_found(m.entity)
     place = place_of(store, actor, record)
     check_may_delete(store, actor, record, place)
     if record.deleted:
@@ -733,7 +733,8 @@ def apply_note(store, actor, m, now):
         raise Rejection("append_only", "Notes cannot be changed or removed.")
     values = validated("grievance_note", m, creating=True)
     grievance = store.load("grievance", values["grievance_id"])
-    if grievance is None or grievance.deleted:
+    # One the writer may not read is answered as a missing one (its category unsaid).
+    if grievance is None or grievance.deleted or not can_see(store, actor, grievance):
         raise Rejection(
             "grievance_missing",
             "The grievance of this note is not on the server.",
@@ -750,7 +751,7 @@ def apply_note(store, actor, m, now):
 
 
 def meeting_place(store, actor, unit_id, for_write=True):
-    place = store.place(unit_id) if isinstance(unit_id, int) else None
+    place = store.place(unit_id) if in_int_range(unit_id) else None
     if place is None or place.type in ("panchayat",):
         raise Rejection("unknown_unit", "No such unit.", {"unit_id": ["No such unit."]})
     if for_write and (actor.role not in LEADERS or not within(actor, place)):
@@ -842,7 +843,7 @@ def apply_rsvp(store, actor, m, now):
 def apply_conflict(store, actor, m, now):
     record = store.load("conflict", m.id)
     if record is None:
-        raise Rejection("not_found", "There is no such conflict on the server.")
+        raise not_found("conflict")
     if m.op == "delete":
         raise Rejection("not_allowed", "Resolve a conflict instead of deleting it.")
     incoming = validated("conflict", m, creating=False)
@@ -867,8 +868,25 @@ HANDLERS = {
 
 def apply_mutation(store: Store, actor: Principal, m: Mutation, now: int) -> Outcome:
     """Apply one mutation by the rules; raises Rejection when it breaks one."""
+    check_unseen(store, actor, m)
     check_base(store, m)
     return HANDLERS[m.entity](store, actor, m, now)
+
+
+def not_found(entity: str) -> Rejection:
+    """The one answer for a record that is not on the server, or not for the pusher."""
+    if entity == "conflict":
+        return Rejection("not_found", "There is no such conflict on the server.")
+    return Rejection("not_found", "There is no such record on the server.")
+
+
+def check_unseen(store: Store, actor: Principal, m: Mutation):
+    """A record the pusher may not read (can_see, rule 10) is answered exactly as one
+    that does not exist, on every entity's update and delete path: neither its existence
+    nor why it is hidden (a complaint's category, another booth) is revealed."""
+    record = store.load(m.entity, m.id)
+    if record is not None and not can_see(store, actor, record):
+        raise not_found(m.entity)
 
 
 def check_base(store: Store, m: Mutation):

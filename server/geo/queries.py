@@ -14,7 +14,7 @@ from server.extensions import db
 from server.geo.models import ASSEMBLY, BLOCK, BOOTH, DISTRICT, LOK_SABHA, PANCHAYAT, STATE, Unit
 from server.grievances.models import Grievance
 from server.roster.models import Member
-from server.scope import unit_within
+from server.scope import grievance_filter, unit_within
 from sync.fields import GRIEVANCE_STATUSES, MEMBER_STATUSES
 
 # A grievance is open until it is resolved, closed or withdrawn (a reopened one is open).
@@ -99,9 +99,11 @@ def _grouping(model, level, within):
     return BOOTH_KEY[level], [Unit.type == BOOTH, *(_below(u) for u in within)], True
 
 
-def booth_counts(level, within) -> dict:
+def booth_counts(level, within, viewer: User) -> dict:
     """Counts by the unit of type `level` holding each booth, over the booths inside every
-    unit of `within` (a unit and the caller's scope).
+    unit of `within` (a unit and the caller's scope). Grievances are counted by the one
+    rule that lists them (`grievance_filter`): a complaint the viewer may not read is
+    not counted either.
 
     Soft-deleted members and grievances are left out. Three queries, whatever the size.
     """
@@ -128,7 +130,9 @@ def booth_counts(level, within) -> dict:
     query = select(key, func.count(), func.sum(is_open)).select_from(Grievance)
     if join:
         query = query.join(Unit, Unit.id == Grievance.booth_id)
-    query = query.where(*conditions, Grievance.deleted == false()).group_by(key)
+    query = query.where(
+        *conditions, Grievance.deleted == false(), grievance_filter(viewer, Grievance)
+    ).group_by(key)
     for value, total, n_open in db.session.execute(query):
         at(value)["grievances"] = {"open": int(n_open or 0), "total": total}
     return counts
@@ -174,7 +178,7 @@ def unit_tree(user: User) -> dict:
             parent_of[unit.id] = unit.parent_id
             parent["children"].append(nodes[unit.id])
     lowest = levels[-1] if levels else root.type
-    for unit_id, counts in booth_counts(lowest, [root]).items():
+    for unit_id, counts in booth_counts(lowest, [root], user).items():
         while unit_id in nodes:
             _add(nodes[unit_id]["counts"], counts)
             unit_id = parent_of.get(unit_id)
@@ -198,7 +202,7 @@ def unit_with_children(user: User, unit_id: int) -> dict:
             node["children"].append(children[child.id])
     # With no children (a booth, an assembly seat) counts by booth add up to the unit.
     # A seat can cross district lines: count only the booths the user may see.
-    for child_id, counts in booth_counts(child_type or BOOTH, [unit, user.unit]).items():
+    for child_id, counts in booth_counts(child_type or BOOTH, [unit, user.unit], user).items():
         _add(node["counts"], counts)
         if child_id in children:
             _add(children[child_id]["counts"], counts)

@@ -152,7 +152,7 @@ def serials_wanted(batch, mutations):
             and isinstance(m.get("id"), str)
             and batch.records.get(("grievance", m["id"].lower())) is None
             and isinstance(fields, dict)
-            and isinstance(fields.get("booth_id"), int)
+            and in_int_range(fields.get("booth_id"))
         ):
             booths.add(fields["booth_id"])
     batch._fetch_places(booths)

@@ -32,7 +32,7 @@ from server.syncing.locks import BOOTH, EPIC, SERIAL, LockLedger
 from server.syncing.models import Conflict, RecordChange, SyncCounter
 from server.syncing.wire import to_record
 from sync.engine import ACTIVE, Place, Record
-from sync.fields import EPIC_RE, UUID_RE
+from sync.fields import EPIC_RE, UUID_RE, in_int_range
 
 MODELS = {
     "member": Member,
@@ -277,7 +277,9 @@ class BatchStore:
         return record
 
     def _fetch_places(self, unit_ids):
-        wanted = [u for u in unit_ids if u not in self.places]
+        # Raw pushed values may reach here: only ids a column can hold are looked up (a
+        # bool is no id, and True == 1 as a dict key: it must never be stored either).
+        wanted = [u for u in unit_ids if in_int_range(u) and u not in self.places]
         if wanted:
             for unit in db.session.execute(select(Unit).where(Unit.id.in_(wanted))).scalars():
                 self.places[unit.id] = place_of(unit)
@@ -372,6 +374,8 @@ class BatchStore:
         return to_record(entity, SimpleNamespace(**fields), viewer)
 
     def place(self, unit_id):
+        if not in_int_range(unit_id):
+            return None
         if unit_id not in self.places:
             self._fetch_places([unit_id])
         return self.places[unit_id]

@@ -132,7 +132,9 @@ def test_sync_writes(client, make, setup, role, where, what, kind):
     want = (
         INSIDE_WRITE[kind][role]
         if (where == "inside" or role in STATE_WIDE)
-        else ("rejected:out_of_scope")
+        # A record outside the area is answered as one the server does not have; a new
+        # record in a booth outside the area is refused for the booth.
+        else ("rejected:out_of_scope" if kind.endswith("_new") else "rejected:not_found")
     )
     assert got == want
     if want.startswith("rejected") and kind == "approve":

@@ -91,12 +91,12 @@ def add_member(booth, author, status="pending", deleted=False):
     return member
 
 
-def add_grievance(booth, author, status="new", deleted=False):
+def add_grievance(booth, author, status="new", deleted=False, category="road"):
     now = now_ms()
     grievance = Grievance(
         **_placed(booth, author),
         ref_no=f"T-{uuid.uuid4().hex[:12]}",
-        category="road",
+        category=category,
         description="सड़क टूटी है",
         status=status,
         reported_at=now,

@@ -249,3 +249,27 @@ def test_openapi_describes_the_tree_recursively(client):
     tree = spec["components"]["schemas"]["UnitTree"]["properties"]
     assert tree["children"]["items"]["$ref"].endswith("/UnitTree")
     assert "/api/units/{unit_id}" in spec["paths"]
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_grievance_counts_follow_the_rule_that_lists_grievances(client, make, world, role):
+    """A complaint about an office-bearer goes to the Connect Centre only: a block or
+    district president who cannot list it must not see it counted either, in the tree
+    or in a unit's own counts, while those who may list it see it counted."""
+    g = world.g
+    author = make.user("admin", g.state)
+    add_grievance(g.b1, author, "new", category="party_conduct")
+    headers = world.headers[role]
+    listed = client.get("/api/grievances?per_page=100", headers=headers).json
+    tree = client.get("/api/units/tree", headers=headers).json
+    assert tree["counts"]["grievances"]["total"] == listed["total"]
+    open_listed = [i for i in listed["items"] if i["status"] not in ("resolved", "closed")]
+    assert tree["counts"]["grievances"]["open"] == len(open_listed)
+    root = client.get(f"/api/units/{tree['id']}", headers=headers).json
+    assert root["counts"]["grievances"]["total"] == listed["total"]
+    booth = client.get(f"/api/units/{g.b1.id}", headers=headers)
+    if booth.status_code == 200:
+        in_booth = client.get(f"/api/grievances?booth_id={g.b1.id}", headers=headers).json
+        assert booth.json["counts"]["grievances"]["total"] == in_booth["total"]
+    sees_it = role in ("volunteer", "connect_centre", "admin")
+    assert any(i["category"] == "party_conduct" for i in listed["items"]) == sees_it

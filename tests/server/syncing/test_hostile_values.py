@@ -73,6 +73,15 @@ FIELD_CASES = [
     ("grievance", "complainant_name", "\ud800\ud800"),
     ("grievance", "against", "BDO\x00"),
     ("grievance", "booth_id", 2**64),
+    # Read by the prefetch (grievance serials) before any per-mutation check: a bool is
+    # an int to Python and a 33-bit id overflows the column; neither may fail the push.
+    ("grievance", "booth_id", True),
+    ("grievance", "booth_id", False),
+    ("grievance", "booth_id", INT32_MAX + 1),
+    ("grievance", "booth_id", -(2**31) - 1),
+    ("member", "booth_id", True),
+    ("meeting", "unit_id", True),
+    ("meeting", "unit_id", INT32_MAX + 1),
     ("grievance", "created_at", 2**63),
     ("grievance", "created_at", INT64_MAX + 1),
     ("grievance", "category", "road\x00"),
