@@ -18,24 +18,15 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from server.extensions import db
-from server.grievances.models import Grievance, GrievanceNote
-from server.meetings.models import Meeting, Rsvp
 from server.records import now_ms
-from server.roster.models import Member
 from server.syncing.models import Conflict
+from server.syncing.store import MODELS
 from sync.hlc import format_hlc
 from sync.protocol import UUID_RE
 from tests.server.syncing.phone import Phone, member_fields, new_id
 
 DAY = 86_400_000
-TABLES = {
-    "member": Member,
-    "grievance": Grievance,
-    "grievance_note": GrievanceNote,
-    "meeting": Meeting,
-    "rsvp": Rsvp,
-    "conflict": Conflict,
-}
+TABLES = MODELS  # entity -> model, as the store keeps them
 NOT_REJECTED = ("applied", "merged", "conflict")
 TEXT_FIELDS = {
     "member": ("name", "notes", "status_reason", "gender", "phone", "epic"),
