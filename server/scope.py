@@ -11,7 +11,7 @@ from server.accounts.models import (
     User,
 )
 from server.geo.models import BLOCK, BOOTH, DISTRICT, STATE, Unit
-from sync.engine import SENSITIVE_CATEGORIES
+from sync.scope import SENSITIVE_CATEGORIES
 
 # Roles that approve or reject roster entries inside their scope (rule 3).
 REVIEWER_ROLES = (BLOCK_PRESIDENT, DISTRICT_PRESIDENT, CONNECT_CENTRE, ADMIN)

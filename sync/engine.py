@@ -6,19 +6,27 @@ A mutation that breaks a rule raises `Rejection`; the caller rolls back what the
 wrote (a savepoint) and answers `rejected`, so one bad mutation never blocks the rest.
 """
 
-from dataclasses import dataclass, field
-from typing import Protocol
+from dataclasses import dataclass
 
 from marshmallow import ValidationError
 
 from sync.fields import check_fields, in_int_range
 from sync.protocol import APPLIED, CONFLICT, MERGED
+from sync.scope import (
+    LEADERS,
+    REVIEWERS,
+    SENSITIVE_CATEGORIES,
+    booth_for,
+    can_see,
+    sees_grievance,
+    within,
+)
+from sync.store import Store
+from sync.values import Mutation, Outcome, Place, Principal, Record, Rejection
 
 DAY_MS = 86_400_000
 SQUAD_SIZE = 20
 ACTIVE = ("pending", "approved")
-REVIEWERS = ("block_president", "district_president", "connect_centre", "admin")
-LEADERS = REVIEWERS
 # What identifies a person beyond their name: erased with it when consent is withdrawn.
 PERSONAL_FIELDS = ("phone", "epic")
 # Member fields whose change means a reviewer's decision no longer holds (rules 3 and 4).
@@ -38,191 +46,6 @@ GRIEVANCE_TRANSITIONS = {
     ("reopened", "in_progress"): "handler",
     ("reopened", "resolved"): "handler",
 }
-# A complaint about a party office-bearer is never routed to the block or district
-# leadership, who may be the people complained about: only the Connect Centre handles it.
-SENSITIVE_CATEGORIES = {"party_conduct": ("connect_centre", "admin")}
-
-
-class Rejection(Exception):
-    """A mutation not applied: a stable code, a text, and per-field messages."""
-
-    def __init__(self, code, message, fields=None):
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.fields = fields or {}
-
-    def as_error(self):
-        return {"code": self.code, "message": self.message, "fields": self.fields}
-
-
-@dataclass
-class Principal:
-    """Who acts: the user, their role, their scope unit, and the device they act from."""
-
-    user_id: int
-    role: str
-    unit_id: int
-    unit_type: str
-    unit_district_id: int | None = None
-    unit_block_id: int | None = None
-    device_id: str | None = None
-    # When the device was registered (Unix ms): nothing typed on it can be older.
-    registered_at: int | None = None
-
-
-@dataclass
-class Place:
-    """A unit with the ids a scope test needs (a booth, or a meeting's unit)."""
-
-    id: int
-    type: str
-    block_id: int | None
-    district_id: int | None
-    code: str = ""
-
-
-@dataclass
-class Record:
-    entity: str
-    id: str
-    version: int
-    values: dict
-    meta: dict = field(default_factory=dict)
-    deleted: bool = False
-    created_by: int | None = None
-    created: bool = False
-
-    def changed_since(self, base: int, names=None) -> list[str]:
-        """Fields written after version `base` (all of them, or those among `names`)."""
-        return [
-            name
-            for name, (version, _hlc) in self.meta.items()
-            if version > base and (names is None or name in names) and name != "deleted"
-        ]
-
-
-@dataclass
-class Mutation:
-    seq: int
-    entity: str
-    op: str
-    id: str
-    base_version: int | None
-    hlc: str
-    fields: dict
-
-
-@dataclass
-class Outcome:
-    status: str
-    record: Record
-    conflicts: list = field(default_factory=list)
-    error: dict | None = None
-
-
-class Store(Protocol):
-    """What the engine needs from storage; server/syncing/store.py implements it."""
-
-    def load(self, entity: str, record_id: str) -> Record | None: ...
-    def peek(self, entity: str, record_id: str) -> Record | None: ...
-    def place(self, unit_id: int) -> Place | None: ...
-    def lock_booth(self, booth_id: int) -> None: ...
-    def lock_epic(self, epic: str) -> None: ...
-    def active_count(self, booth_id: int, exclude_id: str) -> int: ...
-    def epic_holder(self, epic: str, exclude_id: str) -> Place | None: ...
-    def earliest_waitlisted(self, booth_id: int) -> Record | None: ...
-    def save(
-        self,
-        record: Record,
-        changed: list[str],
-        actor: Principal,
-        hlc: str,
-        place: Place,
-        action: str,
-    ) -> None: ...
-    def add_conflict(
-        self,
-        about: Record,
-        place: Place,
-        kind: str,
-        lost: dict,
-        kept: dict,
-        lost_hlc: str,
-        author_id: int | None,
-        actor: Principal,
-        hlc: str,
-    ) -> None: ...
-    def author_of(self, hlc: str) -> int | None: ...
-    def next_ref_no(self, district_id: int, now_ms: int) -> str: ...
-    def find_rsvp(self, meeting_id: str, user_id: int) -> Record | None: ...
-    def meeting_reaches(self, meeting: Record, actor: Principal) -> bool: ...
-    def user_place(self, user_id: int) -> Place | None: ...
-    def meeting_changed(self, meeting: Record, kind: str, actor: Principal) -> None: ...
-    def erase_from_conflicts(self, record: Record, fields: tuple) -> None: ...
-
-
-# ---------------------------------------------------------------- scope
-
-
-def within(actor: Principal, place: Place) -> bool:
-    """Is `place` inside the actor's scope unit (rule 10)?"""
-    if actor.unit_type == "state":
-        return True
-    if place.id == actor.unit_id:
-        return True
-    if actor.unit_type == "district":
-        return place.district_id == actor.unit_id
-    if actor.unit_type == "block":
-        return place.block_id == actor.unit_id
-    return False
-
-
-def can_see(store: Store, actor: Principal, record: Record) -> bool:
-    """May the actor read this record (rule 10)? Answers never carry records they may not.
-
-    Notes and conflict records are exactly as visible as the record they belong to, in
-    its current state (the change index of server/syncing/visibility.py says the same)."""
-    values = record.values
-    if record.entity == "grievance_note" or (
-        record.entity == "conflict" and values["entity"] in ("member", "grievance")
-    ):
-        parent = (
-            store.peek("grievance", values["grievance_id"])
-            if record.entity == "grievance_note"
-            else store.peek(values["entity"], values["record_id"])
-        )
-        return parent is not None and can_see(store, actor, parent)
-    if record.entity in ("member", "grievance"):
-        place = store.place(values["booth_id"])
-        if record.entity == "grievance" and record.created_by == actor.user_id:
-            return True  # whoever reported a grievance follows it
-        if place is None or not within(actor, place):
-            return False
-        return record.entity == "member" or sees_grievance(actor, record)
-    if record.entity == "conflict":  # about a meeting: its leaders and the author
-        place = store.place(values["booth_id"] or values["unit_id"])
-        return values["author_id"] == actor.user_id or (place is not None and within(actor, place))
-    if record.entity == "rsvp":
-        place = store.place(store.load("meeting", values["meeting_id"]).values["unit_id"])
-        return values["user_id"] == actor.user_id or (
-            actor.role in LEADERS and within(actor, place)
-        )
-    place = store.place(values["unit_id"])
-    return store.meeting_reaches(record, actor) or (place is not None and within(actor, place))
-
-
-def booth_for(store: Store, actor: Principal, booth_id) -> Place:
-    place = store.place(booth_id) if in_int_range(booth_id) else None
-    if place is None or place.type != "booth":
-        raise Rejection("unknown_booth", "No such booth.", {"booth_id": ["No such booth."]})
-    if not within(actor, place):
-        raise Rejection(
-            "out_of_scope",
-            "This booth is outside your area.",
-            {"booth_id": ["This booth is outside your area."]},
-        )
-    return place
 
 
 def validated(entity: str, m: Mutation, creating: bool) -> dict:
@@ -634,18 +457,6 @@ def grievance_place(store, actor, record):
     if not sees_grievance(actor, record):
         raise Rejection("out_of_scope", "This complaint is handled by the Connect Centre.")
     return place
-
-
-def sees_grievance(actor: Principal, record: Record) -> bool:
-    """A complaint about an office-bearer is not for block or district leaders (who may be
-    the subject), unless they reported it themselves."""
-    allowed = SENSITIVE_CATEGORIES.get(record.values.get("category"))
-    return (
-        not allowed
-        or actor.role not in LEADERS
-        or actor.role in allowed
-        or record.created_by == actor.user_id
-    )
 
 
 def create_grievance(store, actor, m, now):

@@ -8,8 +8,9 @@ from server.extensions import db
 from server.records import now_ms
 from server.syncing.service import principal
 from server.syncing.store import BatchStore
-from sync.engine import Mutation, apply_mutation
+from sync.engine import apply_mutation
 from sync.hlc import format_hlc
+from sync.values import Mutation
 
 NAMESPACE = uuid.UUID("6f1d2c3e-5b7a-4e8f-9a0b-1c2d3e4f5a6b")
 MEMBERS = (

@@ -17,7 +17,7 @@ from server.syncing.retry import with_retries
 from server.syncing.store import MODELS, BatchStore, pull_horizon
 from server.syncing.wire import to_record
 from sync import hlc as hlcs
-from sync.engine import Mutation, Principal, Rejection, apply_mutation, can_see
+from sync.engine import apply_mutation
 from sync.protocol import (
     DUPLICATE,
     MAX_MUTATIONS,
@@ -28,6 +28,8 @@ from sync.protocol import (
     encode_cursor,
     mutation_problems,
 )
+from sync.scope import can_see
+from sync.values import Mutation, Principal, Rejection
 
 log = logging.getLogger(__name__)
 

@@ -31,8 +31,9 @@ from server.syncing import locks, prefetch, visibility
 from server.syncing.locks import BOOTH, EPIC, SERIAL, LockLedger
 from server.syncing.models import Conflict, RecordChange, SyncCounter
 from server.syncing.wire import to_record
-from sync.engine import ACTIVE, Place, Record
+from sync.engine import ACTIVE
 from sync.fields import EPIC_RE, UUID_RE, in_int_range
+from sync.values import Place, Record
 
 MODELS = {
     "member": Member,

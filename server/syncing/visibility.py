@@ -19,7 +19,7 @@ from server.extensions import db
 from server.grievances.models import GrievanceNote
 from server.masking import mask_clashes
 from server.syncing.models import Conflict, RecordChange
-from sync.engine import SENSITIVE_CATEGORIES, can_see
+from sync.scope import SENSITIVE_CATEGORIES, can_see
 
 # Records with their own booth scope, and what hangs off each.
 PARENTS = ("member", "grievance")
