@@ -22,7 +22,7 @@ from sync.scope import (
     within,
 )
 from sync.store import Store
-from sync.values import Mutation, Outcome, Place, Principal, Record, Rejection
+from sync.values import Event, Mutation, Outcome, Place, Principal, Record, Rejection
 
 DAY_MS = 86_400_000
 SQUAD_SIZE = 20
@@ -599,8 +599,7 @@ def apply_meeting(store, actor, m, now):
             values.setdefault(name, "")
         record = Record("meeting", m.id, 1, {}, created_by=actor.user_id, created=True)
         write(store, record, values, actor, m.hlc, place, "create")
-        store.meeting_changed(record, "created", actor)
-        return Outcome(APPLIED, record)
+        return Outcome(APPLIED, record, events=[meeting_changed(record, "created")])
     incoming = validated("meeting", m, creating=False)
     place = meeting_place(store, actor, record.values["unit_id"])
     check_may_change_meeting(store, actor, record)
@@ -609,10 +608,16 @@ def apply_meeting(store, actor, m, now):
     result = merge(record, incoming, m.base_version, m.hlc)
     conflicts = keep_clashes(store, record, place, result.clashes, actor, m.hlc)
     before = record.values["status"]
+    events = []
     if write(store, record, result.changes, actor, m.hlc, place):
         cancelled = before != "cancelled" and record.values["status"] == "cancelled"
-        store.meeting_changed(record, "cancelled" if cancelled else "changed", actor)
-    return Outcome(status_of(result, bool(conflicts)), record, conflicts)
+        events.append(meeting_changed(record, "cancelled" if cancelled else "changed"))
+    return Outcome(status_of(result, bool(conflicts)), record, conflicts, events=events)
+
+
+def meeting_changed(record: Record, kind: str) -> Event:
+    """Its audience hears of it by a push notification (server/meetings/alerts.py)."""
+    return Event("meeting_changed", "meeting", record.id, kind)
 
 
 def apply_rsvp(store, actor, m, now):

@@ -75,8 +75,20 @@ class Mutation:
 
 
 @dataclass
+class Event:
+    """Something others must hear of once the batch is stored (a meeting created, changed
+    or cancelled): the engine returns it, the service dispatches it."""
+
+    name: str
+    entity: str
+    record_id: str
+    detail: str = ""
+
+
+@dataclass
 class Outcome:
     status: str
     record: Record
     conflicts: list = field(default_factory=list)
     error: dict | None = None
+    events: list[Event] = field(default_factory=list)

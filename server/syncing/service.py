@@ -99,12 +99,12 @@ def push_once(actor, mutations: list) -> dict:
     store = BatchStore(actor)
     store.prepare(fresh)
     done = {} if len(fresh) == len(mutations) else replayed(actor, mutations[0]["seq"], last_seq)
-    results, applied, latest = [], [], None
+    results, applied, events, latest = [], [], [], None
     for raw in mutations:
         if raw["seq"] <= last_seq:
             results.append(replay(store, who, raw, done.get(raw["seq"])))
             continue
-        result, stamp = apply_one(store, who, raw, now)
+        result, stamp = apply_one(store, who, raw, now, events)
         results.append(result)
         if stamp and (latest is None or stamp > latest):
             latest = stamp
@@ -123,6 +123,7 @@ def push_once(actor, mutations: list) -> dict:
     # A uniqueness race the locks did not cover raises IntegrityError: the push is tried
     # again (server/syncing/retry.py).
     store.flush()
+    dispatch(events, actor)
     if applied:
         db.session.execute(insert(AppliedMutation.__table__), applied)
     device.last_seq = last_seq
@@ -145,7 +146,19 @@ def crash_for_test(applied: int):
         os.kill(os.getpid(), signal.SIGKILL)
 
 
-def apply_one(store, who, raw, now):
+def dispatch(events, actor):
+    """Hand the engine's events to whoever hears of them, once the batch is written and in
+    the same transaction: a meeting alert is a row of the push outbox, so a push that is
+    rolled back or retried never sends one, and one that commits never loses one."""
+    from server.meetings import alerts
+    from server.meetings.models import Meeting
+
+    for event in events:
+        if event.name == "meeting_changed":
+            alerts.meeting_changed(db.session.get(Meeting, event.record_id), event.detail, actor)
+
+
+def apply_one(store, who, raw, now, events):
     """Apply one mutation; a rejection leaves nothing of it behind in the batch."""
     problems = mutation_problems(raw)
     if problems:
@@ -174,6 +187,7 @@ def apply_one(store, who, raw, now):
         store.rollback()
         return rejected(store, who, raw, rejection.as_error()), mutation.hlc
     store.commit()
+    events.extend(outcome.events)
     record = outcome.record
     return {
         "seq": mutation.seq,

@@ -174,7 +174,6 @@ class BatchStore:
         self.created: set[tuple] = set()
         self.audit: list[dict] = []
         self.conflicts: list[dict] = []
-        self.meeting_events: list[tuple[str, str]] = []
         self.locked_booths: set[int] = set()
         self.locked_records: set[tuple] = set()  # other than members (their booth guards them)
         self.ledger = LockLedger()
@@ -200,7 +199,6 @@ class BatchStore:
             "created": set(self.created),
             "audit": len(self.audit),
             "conflicts": len(self.conflicts),
-            "events": len(self.meeting_events),
             "active": dict(self.active),
             "member_state": dict(self.member_state),
             "epic_owner": dict(self.epic_owner),
@@ -221,7 +219,6 @@ class BatchStore:
         self.dirty, self.created = undo["dirty"], undo["created"]
         del self.audit[undo["audit"] :]
         del self.conflicts[undo["conflicts"] :]
-        del self.meeting_events[undo["events"] :]
         self.active, self.member_state = undo["active"], undo["member_state"]
         self.epic_owner, self.serials = undo["epic_owner"], undo["serials"]
         self.place_of_record = undo["places"]
@@ -627,10 +624,6 @@ class BatchStore:
     def _principal_stub(self):
         return SimpleNamespace(user_id=self.actor.user.id)
 
-    def meeting_changed(self, meeting, kind, actor):
-        # The alert needs the stored meeting: it is raised once the batch is written.
-        self.meeting_events.append((meeting.id, kind))
-
     # ------------------------------------------------------------ writing the batch
 
     @property
@@ -670,7 +663,6 @@ class BatchStore:
                 update(GrievanceSerial).where(GrievanceSerial.id == row_id).values(last=last)
             )
         self._write_audit()
-        self._raise_meeting_events()
 
     def _release_epics(self, keys):
         """Clear the stored EPIC of members that give theirs up, before any row takes one:
@@ -755,11 +747,3 @@ class BatchStore:
         ]
         if rows:
             db.session.execute(insert(AuditEntry.__table__), rows)
-
-    def _raise_meeting_events(self):
-        if not self.meeting_events:
-            return
-        from server.meetings import alerts
-
-        for meeting_id, kind in self.meeting_events:
-            alerts.meeting_changed(db.session.get(Meeting, meeting_id), kind, self.actor)
