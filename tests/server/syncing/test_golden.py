@@ -4,6 +4,7 @@ benchmark phone (bench/)."""
 
 import gzip
 import json
+import re
 from pathlib import Path
 from types import SimpleNamespace
 from urllib.parse import parse_qsl
@@ -180,3 +181,44 @@ def test_the_benchmark_phone_builds_the_recorded_requests(scenario, syncbench, m
         else:
             with pytest.raises(RuntimeError, match="push answered 503"):
                 phone.push(mutations, client_time=sent["body"]["client_time"])
+
+
+# ---------------------------------------------------------------- and the written contract
+
+
+def documented_keys(heading: str) -> list[set[str]]:
+    """The keys of each JSON example under `heading` in docs/protocol.md."""
+    doc = (ROOT / "docs" / "protocol.md").read_text()
+    section = doc.split(heading, 1)[1].split("\n## ", 1)[0]
+    blocks = re.findall(r"```json\n(.*?)```", section, re.S)
+    # A mutation's `fields` are the record's, not the protocol's: leave them out.
+    return [
+        set(re.findall(r'"(\w+)":', re.sub(r'"fields": \{[^}]*\}', '"fields": {}', b)))
+        for b in blocks
+    ]
+
+
+def recorded_keys(path: str, part: str, inner: str) -> tuple[set[str], set[str]]:
+    """Keys of every recorded 200 request or answer body of `path`, and of its `inner` items."""
+    outer, items = set(), set()
+    for p in FILES:
+        for done in golden(p)["exchanges"]:
+            if done["request"]["path"] != path or done["response"]["status"] != 200:
+                continue
+            body = done["request"]["body"] if part == "request" else done["response"]["body"]
+            outer |= set(body)
+            for item in body[inner]:
+                items |= set(item)
+    return outer, items
+
+
+def test_the_recorded_exchanges_have_the_shapes_docs_protocol_md_shows():
+    push_request, push_answer = documented_keys("## Push: the device sends its outbox")
+    (pull_answer,) = documented_keys("## Pull: the device fetches what changed")
+    envelope, mutation = recorded_keys("/api/sync/push", "request", "mutations")
+    assert envelope | mutation == push_request
+    answer, result = recorded_keys("/api/sync/push", "answer", "results")
+    assert answer | result == push_answer
+    page, change = recorded_keys("/api/sync/pull", "answer", "changes")
+    assert page <= pull_answer and change - {"record"} <= pull_answer
+    assert pull_answer - page - change == {"removed"}  # a change leaving scope: not recorded
