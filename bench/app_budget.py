@@ -187,20 +187,34 @@ def main():
     parser.add_argument("--runs", type=int, default=3, help="first loads to take the median of")
     args = parser.parse_args()
 
+    sizes, loads, later, version = measure(args.runs)
+    checks = budget_checks(sizes, loads, later)
+    print_checks(checks, later)
+    write_section(report_section(checks, sizes, later, version))
+    print("wrote docs/benchmarks.md (## App budgets)")
+    return 0 if all(ok for *_, ok in checks[:2] + checks[3:]) else 1
+
+
+def measure(runs: int):
+    """Build the app, serve it and load it: (gzip sizes, first loads, later loads, Chromium)."""
     dist = build_app(Path(tempfile.mkdtemp(prefix="booth-budget-")) / "dist")
     sizes = shell_sizes(dist)
-    page_shell = sum(v for k, v in sizes.items() if k != "sw.js")
     server = LiveServer(dist, access_log=True).start()
     try:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            loads = [first_load(browser, server.url) for _ in range(args.runs)]
+            loads = [first_load(browser, server.url) for _ in range(runs)]
             later = repeat_and_offline(browser, server)
             version = browser.version
             browser.close()
     finally:
         server.stop()
+    return sizes, loads, later, version
 
+
+def budget_checks(sizes, loads, later) -> list[tuple[str, str, str, bool]]:
+    """(budget, measured, limit, met) for each budget of the issue."""
+    page_shell = sum(v for k, v in sizes.items() if k != "sw.js")
     first_ms = statistics.median(ms for ms, _ in loads)
     first_bytes = statistics.median(b for _, b in loads)
     repeat_bytes = sum(r["bytes"] for r in later["repeat_network"])
@@ -243,6 +257,10 @@ def main():
             later["offline_ms"] <= OFFLINE_START_BUDGET_MS,
         ),
     ]
+    return checks
+
+
+def print_checks(checks, later):
     for name, value, budget, ok in checks:
         print(f"{name:<62} {value:>14} {budget:>8}  {'ok' if ok else 'OVER'}")
     print(
@@ -254,13 +272,16 @@ def main():
     for line in later["repeat_served"]:
         print("  served:", line)
 
+
+def report_section(checks, sizes, later, version) -> str:
+    """The "## App budgets" section of docs/benchmarks.md."""
     now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     rows = "\n".join(
         f"| {name} | {value} | {budget or '—'} | {'met' if ok else '**over**'} |"
         for name, value, budget, ok in checks
     )
     files = ", ".join(f"{name} {size / 1024:.1f} KB" for name, size in sizes.items())
-    section = f"""{SECTION}
+    return f"""{SECTION}
 
     .venv/bin/python bench/app_budget.py     # --runs 3
 
@@ -280,9 +301,6 @@ Gzip sizes: {files}. A repeat load answered {later["repeat_from_worker"]} reques
 service worker's precache; the {later["repeat_api"]} API calls it made are the sync on open
 (data, not the app), which the app makes whenever it opens with a signal.
 """
-    write_section(section)
-    print("wrote docs/benchmarks.md (## App budgets)")
-    return 0 if all(ok for *_, ok in checks[:2] + checks[3:]) else 1
 
 
 if __name__ == "__main__":

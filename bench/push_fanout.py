@@ -71,48 +71,56 @@ def standin_stats(origin: str) -> dict:
         return json.loads(response.read())
 
 
+def seed_geography():
+    """One state, district and block with 300 booths; (state, booths), not yet committed."""
+    from server.extensions import db
+    from server.geo.models import Unit
+
+    state = Unit(type="state", code="JH", name_en="Jharkhand", name_hi="झारखंड")
+    db.session.add(state)
+    db.session.flush()
+    district = Unit(
+        type="district", code="RAN", name_en="Ranchi", name_hi="राँची", parent_id=state.id
+    )
+    db.session.add(district)
+    db.session.flush()
+    block = Unit(
+        type="block",
+        code="RAN-KANKE",
+        name_en="Kanke",
+        name_hi="काँके",
+        parent_id=district.id,
+        district_id=district.id,
+    )
+    db.session.add(block)
+    db.session.flush()
+    booths = [
+        Unit(
+            type="booth",
+            code=f"B-{n}",
+            name_en=f"Booth {n}",
+            name_hi=f"बूथ {n}",
+            parent_id=block.id,
+            district_id=district.id,
+            block_id=block.id,
+            number=n,
+        )
+        for n in range(1, 301)
+    ]
+    db.session.add_all(booths)
+    db.session.flush()
+    return state, booths
+
+
 def seed(app, keys, origin):
     """One state, 300 booths, a volunteer with one subscribed phone per subscription."""
     from server.accounts.models import Device, User
     from server.extensions import db
-    from server.geo.models import Unit
     from server.push.models import PushSubscription
     from server.push.vapid import b64url
 
     with app.app_context():
-        state = Unit(type="state", code="JH", name_en="Jharkhand", name_hi="झारखंड")
-        db.session.add(state)
-        db.session.flush()
-        district = Unit(
-            type="district", code="RAN", name_en="Ranchi", name_hi="राँची", parent_id=state.id
-        )
-        db.session.add(district)
-        db.session.flush()
-        block = Unit(
-            type="block",
-            code="RAN-KANKE",
-            name_en="Kanke",
-            name_hi="काँके",
-            parent_id=district.id,
-            district_id=district.id,
-        )
-        db.session.add(block)
-        db.session.flush()
-        booths = [
-            Unit(
-                type="booth",
-                code=f"B-{n}",
-                name_en=f"Booth {n}",
-                name_hi=f"बूथ {n}",
-                parent_id=block.id,
-                district_id=district.id,
-                block_id=block.id,
-                number=n,
-            )
-            for n in range(1, 301)
-        ]
-        db.session.add_all(booths)
-        db.session.flush()
+        state, booths = seed_geography()
         organiser = User(
             phone="9000000000",
             name="प्रदेश अध्यक्ष",
@@ -294,57 +302,61 @@ def main():
             },
         )
         for count in worker_counts:
-            procs = start_workers(count, env)
-            before = standin_stats(origin)["received"]
-            standin_cpu = cpu_seconds(standin.pid)
-            worker_cpu = sum(cpu_seconds(p.pid) for p in procs)
-            event_id, enqueue_s, _meeting_id = queue_alert(app, state_id, organiser_id)
-            started = time.perf_counter()
-            statuses = {}
-            while time.perf_counter() - started < 1800:
-                statuses = sent_count(app, event_id)
-                if statuses.get("sent", 0) + statuses.get("failed", 0) >= opts.subscriptions:
-                    break
-                time.sleep(0.1)
-            elapsed = time.perf_counter() - started
-            worker_cpu = sum(cpu_seconds(p.pid) for p in procs) - worker_cpu
-            standin_cpu = cpu_seconds(standin.pid) - standin_cpu
-            clean = stop_workers(procs)
-            stats = standin_stats(origin)
-            received = stats["received"] - before
-            rate = statuses.get("sent", 0) / elapsed
-            results.append(
-                {
-                    "workers": count,
-                    "queued": opts.subscriptions,
-                    "enqueue_s": enqueue_s,
-                    "sent": statuses.get("sent", 0),
-                    "other": {k: v for k, v in statuses.items() if k != "sent"},
-                    "received": received,
-                    "rejected": stats["rejected_count"],
-                    "max_body": stats["max_body"],
-                    "seconds": elapsed,
-                    "rate": rate,
-                    "clean_stop": clean,
-                    "worker_cpu_ms": worker_cpu * 1000 / max(1, statuses.get("sent", 0)),
-                    "standin_cpu_ms": standin_cpu * 1000 / max(1, received),
-                    "load": os.getloadavg()[0],
-                }
-            )
-            print(
-                f"{count} worker(s): {statuses.get('sent', 0)} sent in {elapsed:.1f} s = "
-                f"{rate:.0f} pushes/s (queued in {enqueue_s:.2f} s; stand-in decrypted "
-                f"{received}, rejected {stats['rejected_count']}, largest body "
-                f"{stats['max_body']} B; clean stop: {clean}; CPU per push: workers "
-                f"{results[-1]['worker_cpu_ms']:.2f} ms, stand-in "
-                f"{results[-1]['standin_cpu_ms']:.2f} ms; load {os.getloadavg()[0]:.1f})",
-                flush=True,
-            )
+            results.append(fan_out(app, count, env, opts, origin, standin, state_id, organiser_id))
         stats = standin_stats(origin)
         duplicates = stats["received"] - stats["distinct"]
     standin.terminate()
     standin.join(10)
     report(results, opts, load_before, duplicates)
+
+
+def fan_out(app, count, env, opts, origin, standin, state_id, organiser_id) -> dict:
+    """Start `count` workers, queue one alert, wait for every delivery: the run's figures."""
+    procs = start_workers(count, env)
+    before = standin_stats(origin)["received"]
+    standin_cpu = cpu_seconds(standin.pid)
+    worker_cpu = sum(cpu_seconds(p.pid) for p in procs)
+    event_id, enqueue_s, _meeting_id = queue_alert(app, state_id, organiser_id)
+    started = time.perf_counter()
+    statuses = {}
+    while time.perf_counter() - started < 1800:
+        statuses = sent_count(app, event_id)
+        if statuses.get("sent", 0) + statuses.get("failed", 0) >= opts.subscriptions:
+            break
+        time.sleep(0.1)
+    elapsed = time.perf_counter() - started
+    worker_cpu = sum(cpu_seconds(p.pid) for p in procs) - worker_cpu
+    standin_cpu = cpu_seconds(standin.pid) - standin_cpu
+    clean = stop_workers(procs)
+    stats = standin_stats(origin)
+    received = stats["received"] - before
+    rate = statuses.get("sent", 0) / elapsed
+    result = {
+        "workers": count,
+        "queued": opts.subscriptions,
+        "enqueue_s": enqueue_s,
+        "sent": statuses.get("sent", 0),
+        "other": {k: v for k, v in statuses.items() if k != "sent"},
+        "received": received,
+        "rejected": stats["rejected_count"],
+        "max_body": stats["max_body"],
+        "seconds": elapsed,
+        "rate": rate,
+        "clean_stop": clean,
+        "worker_cpu_ms": worker_cpu * 1000 / max(1, statuses.get("sent", 0)),
+        "standin_cpu_ms": standin_cpu * 1000 / max(1, received),
+        "load": os.getloadavg()[0],
+    }
+    print(
+        f"{count} worker(s): {statuses.get('sent', 0)} sent in {elapsed:.1f} s = "
+        f"{rate:.0f} pushes/s (queued in {enqueue_s:.2f} s; stand-in decrypted "
+        f"{received}, rejected {stats['rejected_count']}, largest body "
+        f"{stats['max_body']} B; clean stop: {clean}; CPU per push: workers "
+        f"{result['worker_cpu_ms']:.2f} ms, stand-in "
+        f"{result['standin_cpu_ms']:.2f} ms; load {os.getloadavg()[0]:.1f})",
+        flush=True,
+    )
+    return result
 
 
 def report(results, opts, load_before, duplicates):

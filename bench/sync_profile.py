@@ -17,7 +17,7 @@ import pstats
 import time
 
 from sqlalchemy import event
-from syncbench import Seeder, Typist, init_schema, throwaway_database, uuid_from
+from syncbench import Seeder, Typist, init_schema, throwaway_database, uuid_from, wire
 
 from tests.server.syncing.server_process import app_for
 
@@ -94,34 +94,19 @@ class Pusher:
         for n, member_id in enumerate(self.members):
             self.seq += 1
             base, fields = make(n)
-            mutations.append(
-                {
-                    "seq": self.seq,
-                    "entity": "member",
-                    "op": "upsert",
-                    "id": member_id,
-                    "base_version": base,
-                    "hlc": f"{int(time.time() * 1000):013d}-{self.seq % 0xFFFF:04x}-"
-                    f"{self.person.device_id}",
-                    "fields": fields,
-                }
-            )
+            stamp = wire.hlc(int(time.time() * 1000), self.seq % 0xFFFF, self.person.device_id)
+            mutations.append(wire.mutation(self.seq, "member", member_id, stamp, fields, base))
         return mutations
 
     def push(self, mutations):
-        body = gzip.compress(
-            json.dumps(
-                {"device_id": self.person.device_id, "schema_version": 1, "mutations": mutations},
-                ensure_ascii=False,
-            ).encode()
-        )
+        body = gzip.compress(wire.encode(wire.push_body(self.person.device_id, mutations, None)))
         headers = {
             "Authorization": f"Bearer {self.person.token}",
             "Content-Type": "application/json",
             "Content-Encoding": "gzip",
             "Accept-Encoding": "gzip",
         }
-        response = self.client.post("/api/sync/push", data=body, headers=headers)
+        response = self.client.post(wire.PUSH_PATH, data=body, headers=headers)
         assert response.status_code == 200, response.get_data(as_text=True)[:500]
         results = json.loads(gzip.decompress(response.get_data()))["results"]
         for result in results:
