@@ -27,7 +27,6 @@ log = logging.getLogger(__name__)
 
 DATA_DIR = Path(__file__).parent / "data"
 STATE_CODE, STATE_NAME_EN, STATE_NAME_HI = "JH", "Jharkhand", "झारखंड"
-RESERVATIONS = ("", "SC", "ST")
 
 BOOTH_COLUMNS = (
     "district_code",
