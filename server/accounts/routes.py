@@ -23,6 +23,7 @@ from server.accounts.schemas import (
 )
 from server.api import arguments, response
 from server.auth import current_actor, login_required
+from sync.scope import ROLE_LISTS
 
 bp = Blueprint("accounts", __name__, url_prefix="/api")
 
@@ -51,12 +52,17 @@ def logout():
     sessions.logout(current_actor())
 
 
+def _me(actor) -> dict:
+    """The person, the device, and the role lists the app uses (it keeps no copy)."""
+    return {"user": actor.user, "device": actor.device, "role_lists": ROLE_LISTS}
+
+
 @bp.get("/me")
 @login_required()
 @response(MeAnswer())
 def me():
-    """Show who you are, your unit with the units above it, and this device."""
-    return current_actor()
+    """Show who you are, your unit with the units above it, this device, and the role lists."""
+    return _me(current_actor())
 
 
 @bp.patch("/me")
@@ -65,7 +71,7 @@ def me():
 @response(MeAnswer())
 def update_me(body):
     """Change your own name or language."""
-    return people.update_profile(current_actor(), body)
+    return _me(people.update_profile(current_actor(), body))
 
 
 @bp.get("/devices")
