@@ -23,16 +23,10 @@ from server.accounts.models import (
 from server.accounts.passwords import hash_password, verify_password
 from server.audit.services import log_change
 from server.extensions import db
+from server.geo.booth_lists import BoothFileRefused, import_booths
 from server.geo.commands import describe_changes
 from server.geo.models import BLOCK, BOOTH, DISTRICT, STATE, Unit
-from server.geo.services import (
-    DATA_DIR,
-    STATE_CODE,
-    BoothFileRefused,
-    block_code,
-    booth_code,
-    import_booths,
-)
+from server.geo.reference import DATA_DIR, STATE_CODE, block_code, booth_code
 from server.records import now_ms
 from server.syncing.samples import seed_samples
 

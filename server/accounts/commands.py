@@ -4,7 +4,7 @@ import click
 from marshmallow import ValidationError
 from sqlalchemy import select
 
-from server.accounts import services
+from server.accounts import people
 from server.accounts.models import ROLE_UNIT_TYPE
 from server.accounts.schemas import UserCreateArgs
 from server.audit.services import log_change
@@ -47,7 +47,7 @@ def create_user(phone, name, role, unit_code, unit_type, password):
         values = UserCreateArgs().load(
             {"phone": phone, "name": name, "password": password, "role": role, "unit_id": unit.id}
         )
-        user = services.add_user(values, unit)
+        user = people.add_user(values, unit)
     except ValidationError as err:
         _fail(err.messages)
     except ApiError as err:

@@ -6,21 +6,14 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from server.extensions import db
 from server.records import now_ms
 from sync.fields import ROLES  # noqa: F401
-
-VOLUNTEER, BLOCK_PRESIDENT, DISTRICT_PRESIDENT = (
-    "volunteer",
-    "block_president",
-    "district_president",
+from sync.scope import (  # noqa: F401
+    ADMIN,
+    BLOCK_PRESIDENT,
+    CONNECT_CENTRE,
+    DISTRICT_PRESIDENT,
+    ROLE_UNIT_TYPE,
+    VOLUNTEER,
 )
-CONNECT_CENTRE, ADMIN = "connect_centre", "admin"
-# The unit type each role's scope must be.
-ROLE_UNIT_TYPE = {
-    VOLUNTEER: "booth",
-    BLOCK_PRESIDENT: "block",
-    DISTRICT_PRESIDENT: "district",
-    CONNECT_CENTRE: "state",
-    ADMIN: "state",
-}
 
 
 class User(db.Model):

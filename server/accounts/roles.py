@@ -9,12 +9,17 @@ last active admin is never disabled or demoted, even by two admins acting at onc
 
 from sqlalchemy import select
 
-from server.accounts.models import ADMIN, User
+from server.accounts.models import ADMIN, BLOCK_PRESIDENT, CONNECT_CENTRE, User
 from server.errors import ApiError, forbidden
 from server.extensions import db
 from sync.fields import ROLES
 
 RANK = {role: rank for rank, role in enumerate(ROLES)}
+# Roles that manage people and devices anywhere in the state.
+MANAGER_ROLES = (ADMIN, CONNECT_CENTRE)
+# Roles that may list, add, disable and enable people (a block president only its
+# block's volunteers).
+PEOPLE_ROLES = (ADMIN, CONNECT_CENTRE, BLOCK_PRESIDENT)
 
 
 def above(role: str, other: str) -> bool:

@@ -161,6 +161,16 @@ class MeUser(Schema):
     unit = fields.Nested(UnitPlaced, required=True)
 
 
+class RoleLists(Schema):
+    """Who reviews roster entries, who leads (grievances, meetings), who sees mobile
+    numbers and EPICs in full: the server's lists (sync/scope.py), so the app keeps no copy."""
+
+    reviewers = fields.List(fields.String(validate=one_of(ROLES)), required=True)
+    leaders = fields.List(fields.String(validate=one_of(ROLES)), required=True)
+    full_personal_data = fields.List(fields.String(validate=one_of(ROLES)), required=True)
+
+
 class MeAnswer(Schema):
     user = fields.Nested(MeUser, required=True)
     device = fields.Nested(DeviceRecord, required=True)
+    role_lists = fields.Nested(RoleLists, required=True)

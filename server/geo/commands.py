@@ -3,8 +3,8 @@
 import click
 
 from server.extensions import db
+from server.geo.booth_lists import BoothFileRefused, import_booths, read_booth_file
 from server.geo.models import ASSEMBLY, BLOCK, BOOTH, DISTRICT, LOK_SABHA, PANCHAYAT, STATE
-from server.geo.services import BoothFileRefused, import_booths, read_booth_file
 
 KINDS = {
     STATE: "state",

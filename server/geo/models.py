@@ -4,12 +4,11 @@ from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from server.extensions import db
+from sync.scope import ASSEMBLY, BLOCK, BOOTH, DISTRICT, LOK_SABHA, PANCHAYAT, STATE
 
-STATE, DISTRICT, BLOCK, PANCHAYAT, BOOTH = "state", "district", "block", "panchayat", "booth"
-LOK_SABHA, ASSEMBLY = "lok_sabha", "assembly"
+# The administrative tree top down, then the Lok Sabha and assembly seats beside it; how
+# each names its ancestors is the table of unit types in sync/scope.py.
 UNIT_TYPES = (STATE, DISTRICT, BLOCK, PANCHAYAT, BOOTH, LOK_SABHA, ASSEMBLY)
-# The administrative tree, top down; Lok Sabha and assembly seats hang beside it.
-ADMIN_LEVELS = (STATE, DISTRICT, BLOCK, PANCHAYAT, BOOTH)
 
 
 class Unit(db.Model):

@@ -5,8 +5,7 @@ grievances open/total), grouped by the lowest unit shown and added up the tree i
 Python, so a whole-state tree costs the same handful of queries as a block's.
 """
 
-from sqlalchemy import case, false, func, select, true
-from sqlalchemy.orm import aliased
+from sqlalchemy import case, false, func, select
 
 from server.accounts.models import User
 from server.errors import forbidden, not_found
@@ -14,8 +13,9 @@ from server.extensions import db
 from server.geo.models import ASSEMBLY, BLOCK, BOOTH, DISTRICT, LOK_SABHA, PANCHAYAT, STATE, Unit
 from server.grievances.models import Grievance
 from server.roster.models import Member
-from server.scope import grievance_filter, unit_within
+from server.scope import grievance_filter, unit_within, within_condition
 from sync.fields import GRIEVANCE_STATUSES, MEMBER_STATUSES
+from sync.scope import UNIT_TYPES
 
 # A grievance is open until it is resolved, closed or withdrawn (a reopened one is open).
 OPEN_GRIEVANCE_STATUSES = tuple(
@@ -30,16 +30,13 @@ TREE_LEVELS = {
     PANCHAYAT: (BOOTH,),
     BOOTH: (),
 }
-# The column of a booth that names its unit at each level.
+# The column of a booth that names its unit at each level (the table of unit types).
 BOOTH_KEY = {
-    DISTRICT: Unit.district_id,
-    BLOCK: Unit.block_id,
-    PANCHAYAT: Unit.parent_id,
-    BOOTH: Unit.id,
-    ASSEMBLY: Unit.assembly_id,
+    level: getattr(Unit, UNIT_TYPES[level].path[0])
+    for level in (DISTRICT, BLOCK, PANCHAYAT, BOOTH, ASSEMBLY)
 }
 # The column of a member or grievance naming its unit at a level, where it has one.
-RECORD_KEY = {DISTRICT: "district_id", BLOCK: "block_id", BOOTH: "booth_id"}
+RECORD_KEY = {level: entry.record_key for level, entry in UNIT_TYPES.items() if entry.record_key}
 # The children a unit's page lists, by the type of the unit.
 CHILD_TYPE = {
     STATE: DISTRICT,
@@ -51,23 +48,9 @@ CHILD_TYPE = {
 
 
 def _below(unit: Unit):
-    """A SQL condition on Unit: the units under `unit` (booths included)."""
-    if unit.type == STATE:
-        return true()
-    if unit.type == DISTRICT:
-        return Unit.district_id == unit.id
-    if unit.type == BLOCK:
-        return Unit.block_id == unit.id
-    if unit.type == PANCHAYAT:
-        return Unit.parent_id == unit.id
-    if unit.type == BOOTH:
-        return Unit.id == unit.id
-    if unit.type == ASSEMBLY:
-        return Unit.assembly_id == unit.id
-    if unit.type == LOK_SABHA:
-        seat = aliased(Unit)
-        return Unit.assembly_id.in_(select(seat.id).where(seat.parent_id == unit.id))
-    return false()
+    """A SQL condition on Unit: the units under `unit` (booths included; a booth is
+    under itself, no other unit is)."""
+    return within_condition(unit, Unit)
 
 
 def _empty_counts():
@@ -94,7 +77,7 @@ def _grouping(model, level, within):
     panchayat or a seat is found through the booth.
     """
     if level in RECORD_KEY and all(u.type == STATE or u.type in RECORD_KEY for u in within):
-        conditions = [getattr(model, RECORD_KEY[u.type]) == u.id for u in within if u.type != STATE]
+        conditions = [within_condition(u, model, record=True) for u in within if u.type != STATE]
         return getattr(model, RECORD_KEY[level]), conditions, False
     return BOOTH_KEY[level], [Unit.type == BOOTH, *(_below(u) for u in within)], True
 

@@ -11,46 +11,22 @@ block and district presidents whose block or district holds such a booth.
 agree; tests/server/meetings/test_audience.py checks every user against every unit.
 """
 
-from sqlalchemy import Select, and_, false, or_, select, true
+from sqlalchemy import Select, and_, false, or_, select
 from sqlalchemy.orm import aliased
 
-from server.accounts.models import BLOCK_PRESIDENT, DISTRICT_PRESIDENT, VOLUNTEER, User
+from server.accounts.models import ROLE_UNIT_TYPE, User
 from server.extensions import db
-from server.geo.models import (
-    ASSEMBLY,
-    BLOCK,
-    BOOTH,
-    DISTRICT,
-    LOK_SABHA,
-    PANCHAYAT,
-    STATE,
-    Unit,
-)
+from server.geo.models import ASSEMBLY, BOOTH, LOK_SABHA, STATE, Unit
+from server.scope import within_condition
+from sync.scope import UNIT_TYPES, holds_everything
 
-# The column of a booth that names the admin unit each seat-crossing role is scoped to.
+# The attribute of a booth that names the scope unit of each seat-crossing role (every
+# role but the state-wide ones), by the table of unit types.
 _SEAT_ROLE_COLUMN = {
-    VOLUNTEER: Unit.id,
-    BLOCK_PRESIDENT: Unit.block_id,
-    DISTRICT_PRESIDENT: Unit.district_id,
+    role: UNIT_TYPES[unit_type].path[0]
+    for role, unit_type in ROLE_UNIT_TYPE.items()
+    if not holds_everything(unit_type)
 }
-
-
-def _admin_condition(unit: Unit, person_unit):
-    """SQL: the person's scope unit lies within the admin unit `unit`."""
-    if unit.type == STATE:
-        return true()
-    if unit.type == DISTRICT:
-        return or_(person_unit.id == unit.id, person_unit.district_id == unit.id)
-    if unit.type == BLOCK:
-        return or_(person_unit.id == unit.id, person_unit.block_id == unit.id)
-    if unit.type == PANCHAYAT:
-        return or_(
-            person_unit.id == unit.id,
-            and_(person_unit.type == BOOTH, person_unit.parent_id == unit.id),
-        )
-    if unit.type == BOOTH:
-        return person_unit.id == unit.id
-    return false()
 
 
 def _seat_booths(unit: Unit):
@@ -70,7 +46,7 @@ def _seat_condition(unit: Unit, roles):
         if role not in _SEAT_ROLE_COLUMN:
             continue
         booth, booths = _seat_booths(unit)
-        column = getattr(booth, _SEAT_ROLE_COLUMN[role].key)
+        column = getattr(booth, _SEAT_ROLE_COLUMN[role])
         clauses.append(and_(User.role == role, User.unit_id.in_(booths.with_only_columns(column))))
     return or_(false(), *clauses)
 
@@ -86,8 +62,9 @@ def recipients(meeting) -> Select:
     if unit.type in (ASSEMBLY, LOK_SABHA):
         return query.where(_seat_condition(unit, roles))
     person_unit = aliased(Unit)
+    # The person's scope unit lies within the admin unit (or is it).
     return query.join(person_unit, person_unit.id == User.unit_id).where(
-        _admin_condition(unit, person_unit)
+        within_condition(unit, person_unit, include_self=True)
     )
 
 
@@ -114,7 +91,7 @@ def units_reaching(user) -> list[int]:
     seats = select(booth.assembly_id).where(
         booth.type == BOOTH,
         booth.assembly_id.is_not(None),
-        getattr(booth, column.key) == unit.id,
+        getattr(booth, column) == unit.id,
     )
     seat_rows = db.session.execute(
         select(Unit.id, Unit.parent_id).where(Unit.type == ASSEMBLY, Unit.id.in_(seats))

@@ -11,6 +11,7 @@ from server.accounts.models import Device
 from server.errors import ApiError
 from server.extensions import db
 from server.records import now_ms
+from server.scope import within_condition
 from server.syncing import checks, visibility
 from server.syncing.models import AppliedMutation, RecordChange
 from server.syncing.retry import with_retries
@@ -28,7 +29,7 @@ from sync.protocol import (
     encode_cursor,
     mutation_problems,
 )
-from sync.scope import can_see
+from sync.scope import can_see, holds_everything
 from sync.values import Mutation, Principal, Rejection
 
 log = logging.getLogger(__name__)
@@ -262,19 +263,18 @@ def replay(store, who, raw, done):
 def scope_condition(user, reaching: list[int]):
     """Change-index rows the user may pull (rule 10), as one SQL condition."""
     unit = user.unit
-    if unit.type == "state":
+    if holds_everything(unit.type):
         return RecordChange.entity.isnot(None)
-    column = {
-        "district": RecordChange.district_id,
-        "block": RecordChange.block_id,
-        "booth": RecordChange.booth_id,
-    }[unit.type]
     meetings = and_(
         RecordChange.entity == "meeting",
         RecordChange.unit_id.in_(reaching),
         RecordChange.audience.like(f"%,{user.role},%"),
     )
-    return or_(column == unit.id, meetings, RecordChange.owner_id == user.id)
+    return or_(
+        within_condition(unit, RecordChange, record=True),
+        meetings,
+        RecordChange.owner_id == user.id,
+    )
 
 
 def pull_changes(actor, cursor: str, limit: int) -> dict:

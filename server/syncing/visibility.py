@@ -19,7 +19,7 @@ from server.extensions import db
 from server.grievances.models import GrievanceNote
 from server.masking import mask_clashes
 from server.syncing.models import Conflict, RecordChange
-from sync.scope import SENSITIVE_CATEGORIES, can_see
+from sync.scope import SENSITIVE_CATEGORIES, can_see, holds_everything, record_within
 
 # Records with their own booth scope, and what hangs off each.
 PARENTS = ("member", "grievance")
@@ -242,7 +242,7 @@ def answer_conflicts(store, who, record, clashes) -> list:
 def row_visible(user, row, reaching) -> bool:
     """Does this index row reach the user? The Python twin of service.scope_condition."""
     unit = user.unit
-    if unit.type == "state" or (row.owner_id is not None and row.owner_id == user.id):
+    if holds_everything(unit.type) or (row.owner_id is not None and row.owner_id == user.id):
         return True
     if (
         row.entity == "meeting"
@@ -250,8 +250,7 @@ def row_visible(user, row, reaching) -> bool:
         and f",{user.role}," in (row.audience or "")
     ):
         return True
-    column = {"district": row.district_id, "block": row.block_id, "booth": row.booth_id}
-    return unit.type in column and column[unit.type] == unit.id
+    return record_within(unit.type, unit.id, row)
 
 
 def still_visible(user, entity, record_id, reaching) -> bool:

@@ -12,7 +12,7 @@ import threading
 import pytest
 from sqlalchemy import select
 
-from server.accounts import services
+from server.accounts import people
 from server.accounts.models import User
 from server.extensions import db
 
@@ -38,7 +38,7 @@ def test_two_admins_cannot_remove_each_other_at_once(app, make, monkeypatch, kin
     pairs = [(make.headers(first), second.id), (make.headers(second), first.id)]
     change = _change(kind, g.d1.id)
     barrier = threading.Barrier(2, timeout=10)
-    real = services._managed_user
+    real = people._managed_user
 
     def held(actor, user_id):
         target = real(actor, user_id)
@@ -46,7 +46,7 @@ def test_two_admins_cannot_remove_each_other_at_once(app, make, monkeypatch, kin
             barrier.wait()
         return target
 
-    monkeypatch.setattr(services, "_managed_user", held)
+    monkeypatch.setattr(people, "_managed_user", held)
     answers = []
 
     def act(headers, target):

@@ -2,7 +2,7 @@
 their address no longer lock the owner out everywhere, and guessing from many addresses
 is slowed by a growing delay (answered 429 with Retry-After, never a sleep).
 
-Time is the test's: the login reads `now_ms` from server.accounts.services, replaced here
+Time is the test's: the login reads `now_ms` from server.accounts.sessions, replaced here
 by a clock the test moves, so a 15-minute window passes in no time.
 """
 
@@ -11,7 +11,7 @@ import uuid
 import pytest
 from sqlalchemy import select
 
-from server.accounts import services
+from server.accounts import sessions
 from server.accounts.models import Device
 from server.extensions import db
 from tests.factories import PASSWORD
@@ -34,7 +34,7 @@ class Clock:
 @pytest.fixture
 def clock(make, monkeypatch):
     clock = Clock(make.now())
-    monkeypatch.setattr(services, "now_ms", clock)
+    monkeypatch.setattr(sessions, "now_ms", clock)
     return clock
 
 

@@ -80,3 +80,34 @@ def test_me_settings_are_validated_per_field(make, session, client):
 
     assert response.status_code == 422
     assert set(response.json["error"]["fields"]) == {"language", "name"}
+
+
+def test_me_gives_the_app_the_role_lists_it_would_otherwise_copy(make, session, client):
+    access, _, _ = session(make.user())
+
+    lists = client.get("/api/me", headers=access).json["role_lists"]
+    after_a_change = client.patch("/api/me", headers=access, json={"language": "en"})
+
+    assert lists == {
+        "reviewers": ["block_president", "district_president", "connect_centre", "admin"],
+        "leaders": ["block_president", "district_president", "connect_centre", "admin"],
+        "full_personal_data": ["volunteer", "block_president"],
+    }
+    assert after_a_change.json["role_lists"] == lists
+
+
+def test_the_openapi_document_declares_the_role_lists_of_me(client):
+    spec = client.get("/api/openapi.json").json
+    answer = spec["paths"]["/api/me"]["get"]["responses"]["200"]["content"]["application/json"]
+    schemas = spec["components"]["schemas"]
+    me = schemas[answer["schema"]["$ref"].rsplit("/", 1)[-1]]
+    assert "role_lists" in me["required"]
+    lists = schemas[me["properties"]["role_lists"]["$ref"].rsplit("/", 1)[-1]]
+    assert set(lists["required"]) == {"reviewers", "leaders", "full_personal_data"}
+    assert lists["properties"]["reviewers"]["items"]["enum"] == [
+        "volunteer",
+        "block_president",
+        "district_president",
+        "connect_centre",
+        "admin",
+    ]

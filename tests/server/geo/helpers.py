@@ -8,8 +8,8 @@ from sqlalchemy import func, select
 
 from server.audit.models import AuditEntry
 from server.extensions import db
+from server.geo.booth_lists import BOOTH_COLUMNS
 from server.geo.models import Unit
-from server.geo.services import BOOTH_COLUMNS
 from server.grievances.models import Grievance
 from server.records import now_ms
 from server.roster.models import Member

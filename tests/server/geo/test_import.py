@@ -4,8 +4,8 @@ import pytest
 
 from server.audit.models import AuditEntry
 from server.extensions import db
+from server.geo.booth_lists import BOOTH_COLUMNS
 from server.geo.models import BLOCK, BOOTH, DISTRICT, PANCHAYAT
-from server.geo.services import BOOTH_COLUMNS
 from tests.server.geo.helpers import (
     add_grievance,
     add_member,

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from server.audit.models import AuditEntry
 from server.extensions import db
 from server.geo.models import ASSEMBLY, DISTRICT, LOK_SABHA, STATE, Unit
-from server.geo.services import load_reference_geography, reference
+from server.geo.reference import load_reference_geography, reference
 from tests.server.geo.helpers import audit_count, unit, unit_rows
 
 
