@@ -18,9 +18,8 @@ from sqlalchemy import and_, delete, or_, select, update
 
 from server.accounts.models import User
 from server.extensions import db
-from server.meetings import alerts
 from server.meetings.models import Meeting
-from server.push import payload
+from server.push import alerts, payload
 from server.push.models import (
     EXPIRED,
     FAILED,

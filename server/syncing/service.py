@@ -10,6 +10,8 @@ from sqlalchemy import and_, insert, or_, select, tuple_
 from server.accounts.models import Device
 from server.errors import ApiError
 from server.extensions import db
+from server.meetings.models import Meeting
+from server.push import alerts
 from server.records import now_ms
 from server.syncing import checks, visibility
 from server.syncing.models import AppliedMutation, RecordChange
@@ -150,9 +152,6 @@ def dispatch(events, actor):
     """Hand the engine's events to whoever hears of them, once the batch is written and in
     the same transaction: a meeting alert is a row of the push outbox, so a push that is
     rolled back or retried never sends one, and one that commits never loses one."""
-    from server.meetings import alerts
-    from server.meetings.models import Meeting
-
     for event in events:
         if event.name == "meeting_changed":
             alerts.meeting_changed(db.session.get(Meeting, event.record_id), event.detail, actor)
