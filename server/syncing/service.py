@@ -14,9 +14,11 @@ from server.meetings.models import Meeting
 from server.push import alerts
 from server.records import now_ms
 from server.syncing import checks, visibility
+from server.syncing.database import pull_horizon
 from server.syncing.models import AppliedMutation, RecordChange
+from server.syncing.registry import MODELS
 from server.syncing.retry import with_retries
-from server.syncing.store import MODELS, BatchStore, pull_horizon
+from server.syncing.store import BatchStore
 from server.syncing.wire import to_record
 from sync import hlc as hlcs
 from sync.engine import apply_mutation
@@ -50,8 +52,9 @@ def principal(actor) -> Principal:
     )
 
 
-def push_changes(actor, body: dict) -> dict:
-    """Apply a device's outbox in seq order, in one transaction; answer each mutation."""
+def push_changes(actor, body: dict, address: str | None = None) -> dict:
+    """Apply a device's outbox in seq order, in one transaction; answer each mutation.
+    `address` is the client's, for the audit log."""
     if body["schema_version"] != SCHEMA_VERSION:
         raise ApiError(
             "client_outdated",
@@ -75,10 +78,10 @@ def push_changes(actor, body: dict) -> dict:
             {"mutations": [f"At most {MAX_MUTATIONS}."]},
         )
     # One transaction, run again from scratch when it loses a deadlock or a race.
-    return with_retries(lambda: push_once(actor, mutations), actor.device_id)
+    return with_retries(lambda: push_once(actor, mutations, address), actor.device_id)
 
 
-def push_once(actor, mutations: list) -> dict:
+def push_once(actor, mutations: list, address: str | None = None) -> dict:
     """One try at the push: the device row, then the store's locks (docs/sync.md, "Lock
     order"), the engine in memory, the batch written in bulk, one commit."""
     # Serialise pushes of one device (a retry racing its original) on the device row.
@@ -98,7 +101,7 @@ def push_once(actor, mutations: list) -> dict:
 
     now = now_ms()
     who = principal(actor)
-    store = BatchStore(actor)
+    store = BatchStore(actor, address=address)
     store.prepare(fresh)
     done = {} if len(fresh) == len(mutations) else replayed(actor, mutations[0]["seq"], last_seq)
     results, applied, events, latest = [], [], [], None

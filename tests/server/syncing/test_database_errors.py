@@ -150,7 +150,7 @@ def test_a_push_that_keeps_losing_is_503_retry_with_retry_after(app, make, monke
     phone = Phone(app.test_client(), make, make.user("volunteer", g.b1))
     calls = []
 
-    def always_lose(actor, mutations):
+    def always_lose(actor, mutations, address=None):
         calls.append(1)
         raise deadlock()
 
