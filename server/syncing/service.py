@@ -1,8 +1,6 @@
 """Push and pull: one push is one transaction; a pull reads the change index by cursor."""
 
 import logging
-import os
-import signal
 
 from flask import current_app
 from sqlalchemy import and_, insert, or_, select, tuple_
@@ -133,7 +131,7 @@ def push_once(actor, mutations: list, address: str | None = None) -> dict:
         db.session.execute(insert(AppliedMutation.__table__), applied)
     device.last_seq = last_seq
     device.last_seen_at = now
-    crash_for_test(len(applied))
+    before_commit(len(applied))
     db.session.commit()
     return {
         "last_seq": last_seq,
@@ -142,13 +140,13 @@ def push_once(actor, mutations: list, address: str | None = None) -> dict:
     }
 
 
-def crash_for_test(applied: int):
-    """Kill this worker after writing a push but before committing it, when the crash test
-    asks (SYNC_CRASH_AFTER; never set in production): a push is all or nothing."""
-    crash_after = current_app.config.get("SYNC_CRASH_AFTER")
-    if crash_after and applied >= crash_after:
-        db.session.flush()
-        os.kill(os.getpid(), signal.SIGKILL)
+def before_commit(applied: int):
+    """Where a push is written and not yet committed: tests that lose a push there (a
+    crash, a deadlock) install a callable of the number of mutations applied as
+    app.extensions["sync.before_commit"]. Production never does."""
+    hook = current_app.extensions.get("sync.before_commit")
+    if hook is not None:
+        hook(applied)
 
 
 def dispatch(events, actor):
