@@ -82,7 +82,8 @@ class RecordType:
     `entity` is the name on the wire (and in sync/'s rules); `booth_scoped` records carry
     their booth's block and district; `wire_fields` are what the app and the REST API see;
     `index_row(store, row)` gives the change-index columns saying who pulls a record
-    (`row` is the record as written, attribute access; `store` the push's BatchStore).
+    (`row` is the record as written, attribute access; `store` the push's BatchStore);
+    `parent` is (field, entity) of the record a record refers to and its mutation reads.
     The registry (server/syncing/registry.py) lists the types, parents before children.
     """
 
@@ -91,6 +92,7 @@ class RecordType:
     wire_fields: tuple[str, ...]
     index_row: Callable
     booth_scoped: bool = False
+    parent: tuple[str, str] | None = None
 
     @cached_property
     def value_columns(self) -> list[str]:

@@ -45,6 +45,7 @@ GRIEVANCE_NOTE = RecordType(
     model=GrievanceNote,
     booth_scoped=True,
     wire_fields=WIRE_META + ("grievance_id", "booth_id", "text"),
+    parent=("grievance_id", "grievance"),
     # A note is exactly as visible as its grievance.
     index_row=lambda store, row: visibility.attached_row(store, "grievance", row.grievance_id, row),
 )

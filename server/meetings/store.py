@@ -51,6 +51,7 @@ RSVP = RecordType(
     entity="rsvp",
     model=Rsvp,
     wire_fields=WIRE_META + ("meeting_id", "user_id", "answer"),
+    parent=("meeting_id", "meeting"),
     index_row=rsvp_index_row,
 )
 

@@ -19,11 +19,11 @@ from server.syncing.database import is_postgres, upsert
 from server.syncing.locks import RECORD, SERIAL, LockRestart
 from server.syncing.models import Conflict
 from server.syncing.reading import is_id
-from server.syncing.registry import ENTITY_ORDER, MODELS
+from server.syncing.registry import ENTITY_ORDER, MODELS, RECORD_TYPES
 from sync.fields import in_int_range
 
 # Records a record refers to, which its mutation reads: (field, entity).
-PARENT_OF = {"grievance_note": ("grievance_id", "grievance"), "rsvp": ("meeting_id", "meeting")}
+PARENT_OF = {entity: t.parent for entity, t in RECORD_TYPES.items() if t.parent}
 
 
 def named_in(mutations):
