@@ -166,8 +166,8 @@ def queue_alert(app, state_id, organiser_id):
     """Create a state-wide meeting for volunteers and queue its alert;
     (event id, seconds it took, meeting id)."""
     from server.extensions import db
-    from server.meetings.alerts import meeting_changed
     from server.meetings.models import Meeting
+    from server.push.alerts import meeting_changed
     from server.push.models import PushEvent
     from server.records import now_ms
 

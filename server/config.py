@@ -60,6 +60,4 @@ def from_environment(instance_path: str) -> dict:
         "PASSWORD_MEMORY_COST": int(env("PASSWORD_MEMORY_COST", "65536")),
         "PROXY_HOPS": int(env("PROXY_HOPS", "0")),
         "JSON_SORT_KEYS": False,
-        # Test hook only: a worker kills itself after applying this many mutations of a push.
-        "SYNC_CRASH_AFTER": int(env("SYNC_CRASH_AFTER", "0")),
     }

@@ -1,6 +1,10 @@
-"""Columns every replicated record carries, and the clock they are stamped with."""
+"""Columns every replicated record carries, the clock they are stamped with, and the shape
+of a record type's declaration."""
 
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cached_property
 
 from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
@@ -43,3 +47,59 @@ class BoothScopedMixin:
     @declared_attr
     def district_id(cls) -> Mapped[int]:
         return mapped_column(Integer, ForeignKey("units.id"), nullable=False, index=True)
+
+
+# The stamps every record carries on the wire.
+WIRE_META = ("id", "version", "created_at", "updated_at", "created_by", "deleted")
+# Columns that are not a record's values (the engine sees everything else).
+META_COLUMNS = frozenset(
+    {
+        "id",
+        "version",
+        "created_at",
+        "updated_at",
+        "created_by",
+        "deleted",
+        "field_meta",
+        "block_id",
+        "district_id",
+    }
+)
+
+
+def column_default(column):
+    """A column's Python-side default (the bulk insert does not run the ORM's)."""
+    if column.default is None:
+        return None
+    arg = column.default.arg
+    return arg(None) if callable(arg) else arg
+
+
+@dataclass(frozen=True)
+class RecordType:
+    """One replicated record type as the server stores and serves it.
+
+    `entity` is the name on the wire (and in sync/'s rules); `booth_scoped` records carry
+    their booth's block and district; `wire_fields` are what the app and the REST API see;
+    `index_row(store, row)` gives the change-index columns saying who pulls a record
+    (`row` is the record as written, attribute access; `store` the push's BatchStore);
+    `parent` is (field, entity) of the record a record refers to and its mutation reads.
+    The registry (server/syncing/registry.py) lists the types, parents before children.
+    """
+
+    entity: str
+    model: type
+    wire_fields: tuple[str, ...]
+    index_row: Callable
+    booth_scoped: bool = False
+    parent: tuple[str, str] | None = None
+
+    @cached_property
+    def value_columns(self) -> list[str]:
+        """The columns the engine sees as the record's values."""
+        return [c.key for c in self.model.__table__.columns if c.key not in META_COLUMNS]
+
+    @cached_property
+    def defaults(self) -> dict:
+        values = set(self.value_columns)
+        return {c.key: column_default(c) for c in self.model.__table__.columns if c.key in values}

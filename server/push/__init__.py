@@ -1,4 +1,5 @@
-"""Web Push: device subscriptions, the alert outbox and the worker that delivers it."""
+"""Web Push: device subscriptions, meeting alerts raised into the outbox, and the worker that
+delivers them."""
 
 import logging
 import threading

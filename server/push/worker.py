@@ -18,9 +18,8 @@ from sqlalchemy import and_, delete, or_, select, update
 
 from server.accounts.models import User
 from server.extensions import db
-from server.meetings import alerts
 from server.meetings.models import Meeting
-from server.push import payload
+from server.push import alerts, payload
 from server.push.models import (
     EXPIRED,
     FAILED,
@@ -193,38 +192,14 @@ class PushWorker:
                 )
             ).all()
         )
-        table = PushDelivery.__table__
         rows, gone = [], []
         counts = {"sent": 0, "retry": 0, "failed": 0, "gone": 0, "expired": len(expired)}
         for o in outcomes:
-            row = {
-                "_id": o.delivery_id,
-                "_status": None,
-                "_next": now,
-                "_sent": None,
-                "_code": o.status,
-                "_error": o.error,
-            }
-            if o.status is not None and 200 <= o.status < 300:
-                row.update(_status=SENT, _sent=now, _error=None)
-                counts["sent"] += 1
-            elif o.status in GONE:
+            if o.status in GONE:
                 gone.append(o)
                 counts["gone"] += 1
-                continue
-            elif o.status is None or o.status in RETRY or o.status >= 500:
-                tries = attempts.get(o.delivery_id, self.max_attempts)
-                if tries >= self.max_attempts:
-                    row["_status"] = FAILED
-                    counts["failed"] += 1
-                else:
-                    row.update(_status=PENDING, _next=now + self._backoff_ms(tries, o.retry_after))
-                    counts["retry"] += 1
             else:
-                row["_status"] = FAILED
-                counts["failed"] += 1
-                log.warning("Push refused with %s: %s", o.status, o.error)
-            rows.append(row)
+                rows.append(self._outcome_row(o, attempts, now, counts))
         rows += [
             {
                 "_id": i,
@@ -236,8 +211,54 @@ class PushWorker:
             }
             for i in expired
         ]
-        # One UPDATE per distinct outcome (nearly always: every row "sent" at once),
-        # rather than one per row.
+        self._write_outcomes(token, rows)
+        for o in gone:
+            # Only the subscription that answered 410: a device that re-subscribed
+            # meanwhile has a new endpoint and keeps it.
+            db.session.execute(
+                delete(PushSubscription).where(
+                    PushSubscription.id
+                    == select(PushDelivery.subscription_id)
+                    .where(PushDelivery.id == o.delivery_id)
+                    .scalar_subquery(),
+                    PushSubscription.endpoint == o.endpoint,
+                )
+            )
+        db.session.commit()
+        return counts
+
+    def _outcome_row(self, o, attempts: dict, now: int, counts: dict) -> dict:
+        """What a send's outcome (other than gone) makes of its row: sent, retried later
+        or failed; counted in `counts`."""
+        row = {
+            "_id": o.delivery_id,
+            "_status": None,
+            "_next": now,
+            "_sent": None,
+            "_code": o.status,
+            "_error": o.error,
+        }
+        if o.status is not None and 200 <= o.status < 300:
+            row.update(_status=SENT, _sent=now, _error=None)
+            counts["sent"] += 1
+        elif o.status is None or o.status in RETRY or o.status >= 500:
+            tries = attempts.get(o.delivery_id, self.max_attempts)
+            if tries >= self.max_attempts:
+                row["_status"] = FAILED
+                counts["failed"] += 1
+            else:
+                row.update(_status=PENDING, _next=now + self._backoff_ms(tries, o.retry_after))
+                counts["retry"] += 1
+        else:
+            row["_status"] = FAILED
+            counts["failed"] += 1
+            log.warning("Push refused with %s: %s", o.status, o.error)
+        return row
+
+    def _write_outcomes(self, token: str, rows: list[dict]):
+        """One UPDATE per distinct outcome (nearly always: every row "sent" at once),
+        rather than one per row; only where this worker's claim still holds."""
+        table = PushDelivery.__table__
         groups: dict[tuple, list[int]] = {}
         for row in rows:
             values = (row["_status"], row["_next"], row["_sent"], row["_code"], row["_error"])
@@ -256,20 +277,6 @@ class PushWorker:
                     lease_until=None,
                 )
             )
-        for o in gone:
-            # Only the subscription that answered 410: a device that re-subscribed
-            # meanwhile has a new endpoint and keeps it.
-            db.session.execute(
-                delete(PushSubscription).where(
-                    PushSubscription.id
-                    == select(PushDelivery.subscription_id)
-                    .where(PushDelivery.id == o.delivery_id)
-                    .scalar_subquery(),
-                    PushSubscription.endpoint == o.endpoint,
-                )
-            )
-        db.session.commit()
-        return counts
 
     # -- the loop ------------------------------------------------------------------
 

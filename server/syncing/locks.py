@@ -6,7 +6,7 @@ in this order and never back:
 1. its device row;
 2. booth rows, ascending id (a booth's lock also guards its member rows);
 3. EPIC advisory locks, ascending EPIC;
-4. records other than members, by (entity in ENTITY_ORDER, id);
+4. records other than members, by (entity in registry.ENTITY_ORDER, id);
 5. grievance serial rows, by (district, year).
 
 `LockLedger` remembers the highest lock taken so far; a lock asked for below it (a path

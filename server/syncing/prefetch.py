@@ -6,21 +6,24 @@ grievance serials. `guard()` makes sure anything written holds its lock, taking 
 when `prepare()` did not foresee it. `batch` is the push's BatchStore.
 """
 
-from datetime import UTC, datetime
-
 from sqlalchemy import select
 
 from server.extensions import db
 from server.grievances.models import GrievanceSerial
+from server.grievances.store import ist_year
 from server.meetings.models import Rsvp
 from server.roster.models import Member
-from server.syncing import locks, store
+from server.roster.store import normalised_epic
+from server.syncing import locks
+from server.syncing.database import is_postgres, upsert
 from server.syncing.locks import RECORD, SERIAL, LockRestart
 from server.syncing.models import Conflict
+from server.syncing.reading import is_id
+from server.syncing.registry import ENTITY_ORDER, MODELS, RECORD_TYPES
 from sync.fields import in_int_range
 
 # Records a record refers to, which its mutation reads: (field, entity).
-PARENT_OF = {"grievance_note": ("grievance_id", "grievance"), "rsvp": ("meeting_id", "meeting")}
+PARENT_OF = {entity: t.parent for entity, t in RECORD_TYPES.items() if t.parent}
 
 
 def named_in(mutations):
@@ -30,11 +33,7 @@ def named_in(mutations):
     for m in mutations:
         # Raw, unvalidated values: only those that can be valid are looked up.
         entity, fields = m.get("entity"), m.get("fields")
-        if (
-            not isinstance(entity, str)
-            or entity not in store.MODELS
-            or not store.is_id(m.get("id"))
-        ):
+        if not isinstance(entity, str) or entity not in MODELS or not is_id(m.get("id")):
             continue
         ids.setdefault(entity, set()).add(m["id"].lower())
         if not isinstance(fields, dict):
@@ -42,11 +41,11 @@ def named_in(mutations):
         if entity == "member":
             if in_int_range(fields.get("booth_id")):
                 booth_ids.add(fields["booth_id"])
-            if store.normalised_epic(fields.get("epic")):
-                epics.add(store.normalised_epic(fields["epic"]))
+            if normalised_epic(fields.get("epic")):
+                epics.add(normalised_epic(fields["epic"]))
             if fields.get("consent") is False:
                 erasing.add(m["id"].lower())
-        if entity in PARENT_OF and store.is_id(fields.get(PARENT_OF[entity][0])):
+        if entity in PARENT_OF and is_id(fields.get(PARENT_OF[entity][0])):
             ids.setdefault(PARENT_OF[entity][1], set()).add(fields[PARENT_OF[entity][0]].lower())
     return ids, booth_ids, epics, erasing
 
@@ -60,7 +59,7 @@ def prepare(batch, mutations):
     they guard is read again under the lock.
     """
     ids, booth_ids, epics, erasing = named_in(mutations)
-    for entity in store.ENTITY_ORDER:
+    for entity in ENTITY_ORDER:
         if ids.get(entity):
             batch._fetch(entity, ids[entity])
     for record in list(batch.records.values()):
@@ -80,7 +79,7 @@ def prepare(batch, mutations):
         if batch.records[("member", member_id)].values.get("epic"):
             epics.add(batch.records[("member", member_id)].values["epic"])
     batch._lock_epics(sorted(epics))
-    if store.is_postgres():
+    if is_postgres():
         lock_records(batch, ids, erasing)
         lock_serials(batch, serials_wanted(batch, mutations))
 
@@ -107,7 +106,7 @@ def lock_members_booths(batch, booth_ids, member_ids):
 
 def lock_records(batch, ids, erasing):
     """Lock the records other than members by (entity, id), reading them again."""
-    for entity in store.ENTITY_ORDER[1:]:
+    for entity in ENTITY_ORDER[1:]:
         wanted = set(ids.get(entity, ()))
         if entity == "rsvp" and ids.get("meeting"):
             # An answer from another phone of the same person merges into the stored one.
@@ -132,9 +131,9 @@ def lock_records(batch, ids, erasing):
         wanted = sorted(i for i in wanted if batch.records.get((entity, i), True) is not None)
         if not wanted:
             continue
-        rank = store.ENTITY_ORDER.index(entity)
+        rank = ENTITY_ORDER.index(entity)
         batch.ledger.take(RECORD, [(rank, i) for i in wanted])
-        for obj in locks.record_rows(db.session, store.MODELS[entity], wanted):
+        for obj in locks.record_rows(db.session, MODELS[entity], wanted):
             batch._remember(entity, obj)
         batch.locked_records.update((entity, i) for i in wanted)
         for i in wanted:
@@ -143,7 +142,7 @@ def lock_records(batch, ids, erasing):
 
 def serials_wanted(batch, mutations):
     """The (district, year) serials of the grievances the batch creates."""
-    year = (datetime.fromtimestamp(batch.now / 1000, UTC) + store.IST).year
+    year = ist_year(batch.now)
     booths = set()
     for m in mutations:
         fields = m.get("fields")
@@ -171,7 +170,7 @@ def lock_serials(batch, keys):
         return
     batch.ledger.take(SERIAL, keys)
     db.session.execute(
-        store.upsert()(GrievanceSerial)
+        upsert()(GrievanceSerial)
         .values([{"district_id": d, "year": y, "last": 0} for d, y in keys])
         .on_conflict_do_nothing()
     )
@@ -181,7 +180,7 @@ def lock_serials(batch, keys):
 def guard(batch, record, key):
     """A write needs its lock: a member its booth's (both, for a move), another record
     its row's. A prepared push holds them; anything else is locked here, late."""
-    if not store.is_postgres() or record.created or key in batch.created:
+    if not is_postgres() or record.created or key in batch.created:
         return
     if record.entity == "member":
         stored = batch.db_member_state.get(record.id)
@@ -193,10 +192,10 @@ def guard(batch, record, key):
     elif key in batch.locked_records:
         return
     else:
-        rank = store.ENTITY_ORDER.index(record.entity)
+        rank = ENTITY_ORDER.index(record.entity)
         batch.ledger.take(RECORD, [(rank, record.id)])
         batch.locked_records.add(key)
-    model = store.MODELS[record.entity]
+    model = MODELS[record.entity]
     # A member's row needs no lock of its own: its booth's, now held, guards it.
     version = locks.record_version(db.session, model, record.id, lock=model is not Member)
     if version != batch.db_versions.get(key):

@@ -23,7 +23,8 @@ GZIP_MIN_BYTES = 1024
 def push(body):
     """Apply a device's outbox: each mutation is answered applied, merged, conflict,
     rejected or duplicate."""
-    return compressed(schemas.PushAnswerSchema().dump(service.push_changes(current_actor(), body)))
+    answer = service.push_changes(current_actor(), body, address=request.remote_addr)
+    return compressed(schemas.PushAnswerSchema().dump(answer))
 
 
 @bp.get("/pull")

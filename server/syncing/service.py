@@ -1,8 +1,6 @@
 """Push and pull: one push is one transaction; a pull reads the change index by cursor."""
 
 import logging
-import os
-import signal
 
 from flask import current_app
 from sqlalchemy import and_, insert, or_, select, tuple_
@@ -10,12 +8,16 @@ from sqlalchemy import and_, insert, or_, select, tuple_
 from server.accounts.models import Device
 from server.errors import ApiError
 from server.extensions import db
+from server.meetings.models import Meeting
+from server.push import alerts
 from server.records import now_ms
 from server.scope import within_condition
 from server.syncing import checks, visibility
+from server.syncing.database import pull_horizon
 from server.syncing.models import AppliedMutation, RecordChange
+from server.syncing.registry import MODELS
 from server.syncing.retry import with_retries
-from server.syncing.store import MODELS, BatchStore, pull_horizon
+from server.syncing.store import BatchStore
 from server.syncing.wire import to_record
 from sync import hlc as hlcs
 from sync.engine import apply_mutation
@@ -49,8 +51,9 @@ def principal(actor) -> Principal:
     )
 
 
-def push_changes(actor, body: dict) -> dict:
-    """Apply a device's outbox in seq order, in one transaction; answer each mutation."""
+def push_changes(actor, body: dict, address: str | None = None) -> dict:
+    """Apply a device's outbox in seq order, in one transaction; answer each mutation.
+    `address` is the client's, for the audit log."""
     if body["schema_version"] != SCHEMA_VERSION:
         raise ApiError(
             "client_outdated",
@@ -74,10 +77,10 @@ def push_changes(actor, body: dict) -> dict:
             {"mutations": [f"At most {MAX_MUTATIONS}."]},
         )
     # One transaction, run again from scratch when it loses a deadlock or a race.
-    return with_retries(lambda: push_once(actor, mutations), actor.device_id)
+    return with_retries(lambda: push_once(actor, mutations, address), actor.device_id)
 
 
-def push_once(actor, mutations: list) -> dict:
+def push_once(actor, mutations: list, address: str | None = None) -> dict:
     """One try at the push: the device row, then the store's locks (docs/sync.md, "Lock
     order"), the engine in memory, the batch written in bulk, one commit."""
     # Serialise pushes of one device (a retry racing its original) on the device row.
@@ -97,7 +100,7 @@ def push_once(actor, mutations: list) -> dict:
 
     now = now_ms()
     who = principal(actor)
-    store = BatchStore(actor)
+    store = BatchStore(actor, address=address)
     store.prepare(fresh)
     done = {} if len(fresh) == len(mutations) else replayed(actor, mutations[0]["seq"], last_seq)
     results, applied, events, latest = [], [], [], None
@@ -129,7 +132,7 @@ def push_once(actor, mutations: list) -> dict:
         db.session.execute(insert(AppliedMutation.__table__), applied)
     device.last_seq = last_seq
     device.last_seen_at = now
-    crash_for_test(len(applied))
+    before_commit(len(applied))
     db.session.commit()
     return {
         "last_seq": last_seq,
@@ -138,22 +141,19 @@ def push_once(actor, mutations: list) -> dict:
     }
 
 
-def crash_for_test(applied: int):
-    """Kill this worker after writing a push but before committing it, when the crash test
-    asks (SYNC_CRASH_AFTER; never set in production): a push is all or nothing."""
-    crash_after = current_app.config.get("SYNC_CRASH_AFTER")
-    if crash_after and applied >= crash_after:
-        db.session.flush()
-        os.kill(os.getpid(), signal.SIGKILL)
+def before_commit(applied: int):
+    """Where a push is written and not yet committed: tests that lose a push there (a
+    crash, a deadlock) install a callable of the number of mutations applied as
+    app.extensions["sync.before_commit"]. Production never does."""
+    hook = current_app.extensions.get("sync.before_commit")
+    if hook is not None:
+        hook(applied)
 
 
 def dispatch(events, actor):
     """Hand the engine's events to whoever hears of them, once the batch is written and in
     the same transaction: a meeting alert is a row of the push outbox, so a push that is
     rolled back or retried never sends one, and one that commits never loses one."""
-    from server.meetings import alerts
-    from server.meetings.models import Meeting
-
     for event in events:
         if event.name == "meeting_changed":
             alerts.meeting_changed(db.session.get(Meeting, event.record_id), event.detail, actor)

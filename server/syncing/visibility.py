@@ -50,26 +50,9 @@ class Scope:
         }
 
 
-def current(store, entity, record_id):
-    """A record as the batch sees it now, read without locking it when the batch has not
-    loaded it (a visibility test must not take locks a push's prefetch did not)."""
-    key = (entity, record_id)
-    if key in store.records:
-        return store.records[key]
-    peeked = store.__dict__.setdefault("_peeked", {})
-    if key not in peeked:
-        from server.syncing.store import MODELS, to_engine
-
-        obj = db.session.get(MODELS[entity], record_id)
-        peeked[key] = None if obj is None else to_engine(entity, obj)
-        if obj is not None:
-            db.session.expunge(obj)  # as the store does: records go through the engine
-    return peeked[key]
-
-
 def scope_of(store, entity, record_id) -> Scope | None:
     """The current scope of a member or grievance of this batch or the database."""
-    record = current(store, entity, record_id)
+    record = store.peek(entity, record_id)
     if record is None:
         return None
     place = store.place(record.values["booth_id"])
@@ -84,61 +67,34 @@ def record_scope(entity, values, created_by, block_id, district_id) -> Scope:
     return Scope(values["booth_id"], block_id, district_id)
 
 
-def booth_scope(store, entity, obj) -> Scope | None:
-    """The scope of a booth record, or of a note or conflict record about one (None for
-    meetings, RSVPs and conflicts about meetings)."""
-    if entity in PARENTS:
-        values = {"booth_id": obj.booth_id, "category": getattr(obj, "category", None)}
-        return record_scope(entity, values, obj.created_by, obj.block_id, obj.district_id)
-    if entity == "grievance_note":
-        parent = scope_of(store, "grievance", obj.grievance_id)
-    elif entity == "conflict" and obj.entity in PARENTS:
-        parent = scope_of(store, obj.entity, obj.record_id)
-    else:
-        return None
+def index_columns(scope: Scope) -> dict:
+    """A booth record's change-index columns and scope key."""
+    return {**scope.columns(), "scope_key": scope.key}
+
+
+def own_scope_row(entity, row) -> dict:
+    """The index columns of a member or grievance (`row`: the record as written)."""
+    values = {"booth_id": row.booth_id, "category": getattr(row, "category", None)}
+    return index_columns(
+        record_scope(entity, values, row.created_by, row.block_id, row.district_id)
+    )
+
+
+def attached_row(store, entity, record_id, row) -> dict:
+    """The index columns of a note or conflict record about a member or grievance: those
+    of the record it belongs to, as it stands now."""
     # A note or conflict whose record cannot be read stays with its booth alone.
-    return parent or Scope(obj.booth_id, None, None, None, True)
+    scope = scope_of(store, entity, record_id) or Scope(row.booth_id, None, None, None, True)
+    return index_columns(scope)
 
 
-def index_row(store, entity, obj, tx) -> dict:
-    """The change-index row of a record just written (an ORM row or a row view)."""
-    row = {
-        "entity": entity,
-        "record_id": obj.id,
-        "change_tx": tx,
-        "booth_id": None,
-        "block_id": None,
-        "district_id": None,
-        "unit_id": None,
-        "audience": None,
-        "owner_id": None,
-        "removed": False,
+def unit_columns(place) -> dict:
+    """The index columns of a record that reaches people through a unit (a meeting's)."""
+    return {
+        "unit_id": place.id,
+        "block_id": place.id if place.type == "block" else place.block_id,
+        "district_id": place.id if place.type == "district" else place.district_id,
     }
-    scope = booth_scope(store, entity, obj)
-    if scope is not None:
-        row.update(scope.columns(), scope_key=scope.key)
-        return row
-    if entity == "conflict":  # about a meeting: the meeting's unit and the author
-        row.update(
-            scope_key=f"u{obj.unit_id}",
-            booth_id=obj.booth_id,
-            block_id=obj.block_id,
-            district_id=obj.district_id,
-            unit_id=obj.unit_id,
-            owner_id=obj.author_id,
-        )
-        return row
-    meeting = obj if entity == "meeting" else store._meeting(obj.meeting_id)
-    place = store.place(meeting.unit_id)
-    row["scope_key"] = f"u{meeting.unit_id}" if entity == "meeting" else "u"
-    row["unit_id"] = place.id
-    row["block_id"] = place.id if place.type == "block" else place.block_id
-    row["district_id"] = place.id if place.type == "district" else place.district_id
-    if entity == "meeting":
-        row["audience"] = "," + ",".join(meeting.audience_roles) + ","
-    else:
-        row["owner_id"] = obj.user_id
-    return row
 
 
 def live_keys(rows) -> dict:

@@ -1,70 +1,10 @@
 """Records as the app and the online API see them: one serialiser per entity, masked per viewer."""
 
 from server.masking import mask_for
+from server.syncing.registry import RECORD_TYPES
 
-META = ("id", "version", "created_at", "updated_at", "created_by", "deleted")
-
-WIRE_FIELDS = {
-    "member": META
-    + (
-        "booth_id",
-        "name",
-        "age",
-        "gender",
-        "phone",
-        "epic",
-        "skills",
-        "consent",
-        "consent_at",
-        "notes",
-        "status",
-        "status_reason",
-        "reviewed_by",
-        "reviewed_at",
-    ),
-    "grievance": (
-        "id",
-        "version",
-        "updated_at",
-        "created_by",
-        "deleted",
-        "ref_no",
-        "booth_id",
-        "category",
-        "description",
-        "complainant_name",
-        "complainant_phone",
-        "against",
-        "status",
-        "due_at",
-        "status_history",
-    ),
-    "grievance_note": META + ("grievance_id", "booth_id", "text"),
-    "meeting": META
-    + (
-        "title",
-        "agenda",
-        "starts_at",
-        "place",
-        "online_url",
-        "unit_id",
-        "audience_roles",
-        "status",
-    ),
-    "rsvp": META + ("meeting_id", "user_id", "answer"),
-    "conflict": META
-    + (
-        "entity",
-        "record_id",
-        "kind",
-        "lost",
-        "kept",
-        "lost_hlc",
-        "author_id",
-        "resolved",
-        "booth_id",
-    ),
-}
+# The fields each record type shows, from its declaration (server/syncing/registry.py).
+WIRE_FIELDS = {entity: record_type.wire_fields for entity, record_type in RECORD_TYPES.items()}
 
 
 def to_record(entity: str, obj, viewer=None) -> dict:

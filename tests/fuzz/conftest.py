@@ -17,7 +17,7 @@ from server.demo import DEMO_ACCOUNTS, DEMO_PASSWORD
 from server.extensions import db
 from server.geo.models import Unit
 from server.push.vapid import b64url
-from server.syncing.store import MODELS
+from server.syncing.registry import MODELS
 from tests.server.syncing.server_process import (
     GunicornServer,
     app_for,

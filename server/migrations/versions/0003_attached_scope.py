@@ -35,7 +35,7 @@ ATTACHED = "record_changes.entity IN ('conflict', 'grievance_note')"
 
 
 def current_tx(bind) -> int:
-    """This transaction's change id, as server/syncing/store.current_tx gives it."""
+    """This transaction's change id, as server/syncing/database.current_tx gives it."""
     if bind.dialect.name == "postgresql":
         return bind.execute(sa.text("SELECT pg_current_xact_id()::text::bigint")).scalar_one()
     bind.execute(sa.text("INSERT OR IGNORE INTO sync_counter (id, value) VALUES (1, 0)"))

@@ -7,8 +7,8 @@ import pytest
 from sqlalchemy import func, select
 
 from server.extensions import db
-from server.meetings import alerts
-from server.meetings.alerts import meeting_changed
+from server.push import alerts
+from server.push.alerts import meeting_changed
 from server.push.models import PushDelivery, PushEvent
 from server.push.worker import PushWorker
 from tests.server.push.fixtures import HOUR_MS, make_meeting, subscribe

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from server import create_app
 from server.accounts.models import Device
 from server.extensions import db
-from server.meetings.alerts import meeting_changed
+from server.push.alerts import meeting_changed
 from server.push.models import PushDelivery, PushSubscription
 from server.push.worker import PushWorker
 from server.records import now_ms

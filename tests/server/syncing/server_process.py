@@ -26,8 +26,10 @@ import psycopg
 ROOT = Path(__file__).resolve().parents[3]
 PG_ADMIN_URL = os.environ.get("TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 SECRET_KEY = "server-process-secret-key-long-enough-for-hs256"
-# Settings the app reads from the environment that a caller's shell must not leak in.
+# Settings the app (or the crash test's, crashing_app.py) reads from the environment that a
+# caller's shell must not leak in.
 APP_SETTINGS = ("DATABASE_URL", "SECRET_KEY", "SYNC_CRASH_AFTER", "PUSH_INPROCESS")
+APP = "server:create_app()"
 LISTENING_RE = re.compile(r"Listening at: http://127\.0\.0\.1:(\d+)")
 BOOTED_RE = re.compile(r"Booting worker with pid: (\d+)")
 
@@ -107,12 +109,21 @@ def app_for(database_url: str):
 
 
 class GunicornServer:
-    """`server:create_app()` under gunicorn with sync workers, as production runs it."""
+    """`server:create_app()` (or another `app`) under gunicorn with sync workers, as
+    production runs it."""
 
     def __init__(
-        self, database_url, workers=1, env=None, timeout=120, log_path=None, ready_seconds=60
+        self,
+        database_url,
+        workers=1,
+        env=None,
+        timeout=120,
+        log_path=None,
+        ready_seconds=60,
+        app=APP,
     ):
         self.database_url = database_url
+        self.app = app
         self.workers = workers
         self.env = server_environment(database_url, env)
         self.timeout = timeout
@@ -149,7 +160,7 @@ class GunicornServer:
                 # The default control socket is one path per user: servers running side by
                 # side (tests, benchmarks) would take it from each other.
                 "--no-control-socket",
-                "server:create_app()",
+                self.app,
             ],
             cwd=ROOT,
             env=self.env,

@@ -18,7 +18,7 @@ def test_a_pull_between_out_of_order_commits_never_skips_a_change(app, client, m
     reader = Phone(client, make, make.user("block_president", g.k1))
     reader.pull()
     in_t1, release_t1 = threading.Event(), threading.Event()
-    real_crash_hook = service.crash_for_test
+    real_crash_hook = service.before_commit
 
     def hold_first_push(applied):
         if threading.current_thread().name == "t1":
@@ -26,7 +26,7 @@ def test_a_pull_between_out_of_order_commits_never_skips_a_change(app, client, m
             release_t1.wait(10)
         real_crash_hook(applied)
 
-    monkeypatch.setattr(service, "crash_for_test", hold_first_push)
+    monkeypatch.setattr(service, "before_commit", hold_first_push)
     a, b = new_id(), new_id()
     fields_a = member_fields(g.b1)
     t1 = threading.Thread(target=lambda: first.send("member", a, fields_a), name="t1")

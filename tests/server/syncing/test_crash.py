@@ -3,7 +3,7 @@
 The real app runs under gunicorn on its own throwaway PostgreSQL database (whatever
 TEST_DATABASE says: a process can only be killed mid-transaction with a real server and
 a real database). The worker SIGKILLs itself inside the push's transaction once it has
-written SYNC_CRASH_AFTER mutations (see crash_for_test in server/syncing/service.py);
+written SYNC_CRASH_AFTER mutations (tests/server/syncing/crashing_app.py);
 the database must then hold nothing of that batch, and the retry on a healthy server
 applies it once.
 """
@@ -21,6 +21,7 @@ from server.extensions import db
 from server.geo.models import Unit
 from server.records import now_ms
 from sync.hlc import format_hlc
+from tests.server.syncing.crashing_app import CRASHING_APP
 from tests.server.syncing.server_process import (
     GunicornServer,
     app_for,
@@ -185,7 +186,11 @@ def test_push_killed_midway_leaves_nothing_and_retry_applies_it_once(database, t
     batch = None
 
     crashing = GunicornServer(
-        database, workers=1, env={"SYNC_CRASH_AFTER": str(CRASH_AFTER)}, log_path=tmp_path / "a.log"
+        database,
+        workers=1,
+        env={"SYNC_CRASH_AFTER": str(CRASH_AFTER)},
+        log_path=tmp_path / "a.log",
+        app=CRASHING_APP,
     )
     with crashing:
         token = log_in(crashing, database, device_id)

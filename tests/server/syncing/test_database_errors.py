@@ -119,7 +119,7 @@ def test_a_push_lost_to_a_race_is_run_again_and_applied_once(
     caplog.set_level(logging.INFO)
     g = make.geo()
     phone = Phone(app.test_client(), make, make.user("volunteer", g.b1))
-    real_hook = service.crash_for_test
+    real_hook = service.before_commit
     calls = []
     failure = {
         "deadlock": deadlock(),
@@ -134,7 +134,7 @@ def test_a_push_lost_to_a_race_is_run_again_and_applied_once(
             raise failure
         real_hook(applied)
 
-    monkeypatch.setattr(service, "crash_for_test", lose_first)
+    monkeypatch.setattr(service, "before_commit", lose_first)
     member_id = new_id()
     answer = phone.push(phone.mutation("member", member_id, member_fields(g.b1)))
     assert answer["results"][0]["status"] == "applied"
@@ -150,7 +150,7 @@ def test_a_push_that_keeps_losing_is_503_retry_with_retry_after(app, make, monke
     phone = Phone(app.test_client(), make, make.user("volunteer", g.b1))
     calls = []
 
-    def always_lose(actor, mutations):
+    def always_lose(actor, mutations, address=None):
         calls.append(1)
         raise deadlock()
 

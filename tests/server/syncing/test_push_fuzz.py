@@ -20,7 +20,7 @@ from sqlalchemy import select
 from server.extensions import db
 from server.records import now_ms
 from server.syncing.models import Conflict
-from server.syncing.store import MODELS
+from server.syncing.registry import MODELS
 from sync.hlc import format_hlc
 from sync.protocol import UUID_RE
 from tests.server.syncing.phone import Phone, member_fields, new_id

@@ -1,0 +1,126 @@
+"""Conflict records in a push: their record type, new ones the engine adds, and erasing a
+withdrawn member's fields from the ones about it."""
+
+import uuid
+from types import SimpleNamespace
+
+from sqlalchemy import select
+
+from server.extensions import db
+from server.records import WIRE_META, RecordType
+from server.syncing import visibility
+from server.syncing.models import Conflict
+
+
+def conflict_index_row(store, row) -> dict:
+    """A conflict record is exactly as visible as the record it is about; one about a
+    meeting is pulled with the meeting's unit and by its author."""
+    if row.entity in visibility.PARENTS:
+        return visibility.attached_row(store, row.entity, row.record_id, row)
+    return {
+        "scope_key": f"u{row.unit_id}",
+        "booth_id": row.booth_id,
+        "block_id": row.block_id,
+        "district_id": row.district_id,
+        "unit_id": row.unit_id,
+        "owner_id": row.author_id,
+    }
+
+
+CONFLICT = RecordType(
+    entity="conflict",
+    model=Conflict,
+    wire_fields=WIRE_META
+    + (
+        "entity",
+        "record_id",
+        "kind",
+        "lost",
+        "kept",
+        "lost_hlc",
+        "author_id",
+        "resolved",
+        "booth_id",
+    ),
+    index_row=conflict_index_row,
+)
+
+
+class ConflictRecords:
+    """The BatchStore's new conflict records (`conflicts`, rows written as they are) and
+    the edits of stored ones."""
+
+    def add_conflict(self, about, place, kind, lost, kept, lost_hlc, author_id, actor, hlc):
+        self.conflicts.append(
+            {
+                "id": str(uuid.uuid4()),
+                "version": 1,
+                "created_by": actor.user_id,
+                "created_at": self.now,
+                "updated_at": self.now,
+                "deleted": False,
+                "field_meta": {},
+                "entity": about.entity,
+                "record_id": about.id,
+                "kind": kind,
+                "lost": lost,
+                "kept": kept,
+                "lost_hlc": lost_hlc,
+                "author_id": author_id,
+                "resolved": False,
+                "booth_id": place.id if place.type == "booth" else None,
+                "unit_id": None if place.type == "booth" else place.id,
+                "block_id": place.id if place.type == "block" else place.block_id,
+                "district_id": place.id if place.type == "district" else place.district_id,
+            }
+        )
+        self.audit.append(
+            {
+                "action": "conflict",
+                "entity": about.entity,
+                "record_id": about.id,
+                "version": about.version,
+                "fields": sorted(lost),
+            }
+        )
+
+    def erase_from_conflicts(self, record, fields):
+        """Take the erased fields out of every conflict record about this record."""
+        stored = db.session.execute(
+            select(Conflict.id).where(
+                Conflict.entity == record.entity, Conflict.record_id == record.id
+            )
+        ).scalars()
+        self._fetch("conflict", list(stored))
+        for key, conflict in list(self.records.items()):
+            if (
+                key[0] != "conflict"
+                or conflict is None
+                or conflict.values["record_id"] != record.id
+            ):
+                continue
+            self._touch(key)
+            lost, kept = dict(conflict.values["lost"]), dict(conflict.values["kept"])
+            if any(f in lost or f in kept for f in fields):
+                for name in fields:
+                    lost.pop(name, None)
+                    kept.pop(name, None)
+                conflict.values.update(lost=lost, kept=kept, resolved=True)
+                conflict.version += 1
+                conflict.meta.update(lost=[conflict.version, ""], kept=[conflict.version, ""])
+                self.save(
+                    conflict,
+                    ["lost", "kept", "resolved"],
+                    SimpleNamespace(user_id=self.actor.user.id),
+                    "",
+                    self.place(conflict.values["booth_id"] or conflict.values["unit_id"]),
+                    "erase",
+                )
+        for row in self.conflicts:
+            if row["record_id"] == record.id and any(
+                f in row["lost"] or f in row["kept"] for f in fields
+            ):
+                for name in fields:
+                    row["lost"].pop(name, None)
+                    row["kept"].pop(name, None)
+                row["resolved"] = True
