@@ -214,18 +214,18 @@ def database_unavailable(world):
 def push_retry(world):
     g, phone, _ = phones(world)
     phone.edit("member", member_id(1), member(g.b1))
-    real = service.crash_for_test
+    real = service.before_commit
 
     def deadlock(_applied):
         raise sa_exc.OperationalError(
             "UPDATE devices", {}, psycopg.errors.DeadlockDetected("deadlock detected")
         )
 
-    service.crash_for_test = deadlock
+    service.before_commit = deadlock
     try:
         phone.sync()
     finally:
-        service.crash_for_test = real
+        service.before_commit = real
     wait = int(phone.exchanges[-1]["response"]["headers"]["Retry-After"]) * 1000
     phone.sync(wait_ms=wait + 1000)
     return recorded(
