@@ -22,7 +22,7 @@ class GrievanceListArgs(PageArgs):
 
 
 class GrievanceRecord(Schema):
-    """A grievance as server.syncing.wire.to_record gives it to this viewer."""
+    """A grievance as server.serialize.to_record gives it to this viewer."""
 
     id = fields.String(required=True)
     version = fields.Integer(required=True)

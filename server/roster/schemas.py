@@ -49,7 +49,7 @@ MASKED_NOTE = "In full for the booth's volunteer and block president, else maske
 
 
 class MemberRecord(Schema):
-    """A roster member as server.syncing.wire.to_record gives it to this viewer."""
+    """A roster member as server.serialize.to_record gives it to this viewer."""
 
     id = fields.String(required=True)
     version = fields.Integer(required=True)

@@ -11,11 +11,11 @@ from server.accounts.models import Device
 from server.errors import ApiError
 from server.extensions import db
 from server.records import now_ms
+from server.serialize import to_record
 from server.syncing import checks, visibility
 from server.syncing.models import AppliedMutation, RecordChange
 from server.syncing.retry import with_retries
 from server.syncing.store import MODELS, BatchStore, pull_horizon
-from server.syncing.wire import to_record
 from sync import hlc as hlcs
 from sync.engine import apply_mutation
 from sync.protocol import (

@@ -27,10 +27,10 @@ from server.grievances.models import Grievance, GrievanceNote, GrievanceSerial
 from server.meetings.models import Meeting, Rsvp
 from server.records import now_ms
 from server.roster.models import Member
+from server.serialize import to_record
 from server.syncing import locks, prefetch, visibility
 from server.syncing.locks import BOOTH, EPIC, SERIAL, LockLedger
 from server.syncing.models import Conflict, RecordChange, SyncCounter
-from server.syncing.wire import to_record
 from sync.engine import ACTIVE
 from sync.fields import EPIC_RE, UUID_RE, in_int_range
 from sync.values import Place, Record

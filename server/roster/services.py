@@ -13,7 +13,7 @@ from server.extensions import db
 from server.geo.models import BLOCK, BOOTH, Unit
 from server.roster.models import Member
 from server.scope import booth_filter, booth_in_scope, sees_full_personal_data, unit_within
-from server.syncing.wire import to_record
+from server.serialize import to_record
 from sync.fields import EPIC_RE, normalise_phone
 
 
