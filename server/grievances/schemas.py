@@ -2,8 +2,8 @@
 
 from marshmallow import Schema, fields
 
+from server.listing import PageArgs, PageEnvelope, search_text
 from server.ranges import Id
-from server.roster.schemas import PageArgs, PageEnvelope, search_text
 from sync.fields import GRIEVANCE_CATEGORIES, GRIEVANCE_STATUSES, one_of
 
 

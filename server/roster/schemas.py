@@ -1,39 +1,10 @@
-"""Query arguments and answers of the online roster API, and the paging both lists share."""
+"""Query arguments and answers of the online roster API."""
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, fields
 
-from server.ranges import PAGE_RANGE, Id
-from sync.fields import GENDERS, MEMBER_STATUSES, SKILLS, Text, one_of
-
-MAX_PER_PAGE = 200
-
-
-class PageArgs(Schema):
-    """Paging arguments; unknown query arguments are refused (marshmallow's default)."""
-
-    page = fields.Integer(load_default=1, validate=PAGE_RANGE, metadata={"description": "From 1."})
-    per_page = fields.Integer(
-        load_default=50,
-        validate=validate.Range(min=1, max=MAX_PER_PAGE),
-        metadata={"description": f"At most {MAX_PER_PAGE}."},
-    )
-
-
-class PageEnvelope(Schema):
-    """One page of a list, with what a pager needs to draw itself."""
-
-    page = fields.Integer(required=True)
-    per_page = fields.Integer(required=True)
-    total = fields.Integer(required=True, metadata={"description": "Rows on all pages."})
-    pages = fields.Integer(required=True, metadata={"description": "0 when nothing matches."})
-
-
-def search_text():
-    """The `q` argument: NFC-normalised and trimmed, so Hindi typed any way still matches."""
-    return Text(
-        100,
-        metadata={"description": "Text search; Hindi (Devanagari) or English, any case."},
-    )
+from server.listing import PageArgs, PageEnvelope, search_text
+from server.ranges import Id
+from sync.fields import GENDERS, MEMBER_STATUSES, SKILLS, one_of
 
 
 class MemberListArgs(PageArgs):
