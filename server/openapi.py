@@ -53,7 +53,8 @@ ERROR_SCHEMA = {
 
 
 class OneOf(fields.Field):
-    """For the document only: a value that is exactly one of `schemas` (never loads)."""
+    """A value that is exactly one of `schemas`: declared in the document, dumped as it is,
+    never loaded."""
 
     def __init__(self, schemas, **kw):
         super().__init__(**kw)

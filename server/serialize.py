@@ -1,80 +1,25 @@
-"""Records as the app and the online API see them: one serialiser per entity, masked per viewer."""
+"""Records as the app and the online API see them: one serialiser per record type, read from
+its schema (server/record_schema.py), masked per viewer."""
 
 from server.masking import mask_for
+from server.record_schema import wire_fields
+from server.syncing.schemas import RECORD_SCHEMAS
 
-META = ("id", "version", "created_at", "updated_at", "created_by", "deleted")
+# Computed once: to_record runs for every record of every pull page, and a marshmallow
+# dump would be several times slower than reading the attributes.
+_SHAPES = {entity: wire_fields(schema) for entity, schema in RECORD_SCHEMAS.items()}
 
-WIRE_FIELDS = {
-    "member": META
-    + (
-        "booth_id",
-        "name",
-        "age",
-        "gender",
-        "phone",
-        "epic",
-        "skills",
-        "consent",
-        "consent_at",
-        "notes",
-        "status",
-        "status_reason",
-        "reviewed_by",
-        "reviewed_at",
-    ),
-    "grievance": (
-        "id",
-        "version",
-        "updated_at",
-        "created_by",
-        "deleted",
-        "ref_no",
-        "booth_id",
-        "category",
-        "description",
-        "complainant_name",
-        "complainant_phone",
-        "against",
-        "status",
-        "due_at",
-        "status_history",
-    ),
-    "grievance_note": META + ("grievance_id", "booth_id", "text"),
-    "meeting": META
-    + (
-        "title",
-        "agenda",
-        "starts_at",
-        "place",
-        "online_url",
-        "unit_id",
-        "audience_roles",
-        "status",
-    ),
-    "rsvp": META + ("meeting_id", "user_id", "answer"),
-    "conflict": META
-    + (
-        "entity",
-        "record_id",
-        "kind",
-        "lost",
-        "kept",
-        "lost_hlc",
-        "author_id",
-        "resolved",
-        "booth_id",
-    ),
-}
+# The attributes each record type's wire form reads under their own names.
+WIRE_FIELDS = {entity: same for entity, (same, _renamed) in _SHAPES.items()}
 
 
 def to_record(entity: str, obj, viewer=None) -> dict:
     """The wire form of `obj`, masked for `viewer` (a User) by the one rule of
     server/masking.py; without a viewer, the server's own unmasked view."""
-    record = {name: getattr(obj, name) for name in WIRE_FIELDS[entity]}
-    if entity == "grievance":
-        # On the wire a grievance's created_at is when it was typed on the phone.
-        record["created_at"] = obj.reported_at
-        record["received_at"] = obj.created_at
+    same, renamed = _SHAPES[entity]
+    record = {name: getattr(obj, name) for name in same}
+    for name, column in renamed:
+        record[name] = getattr(obj, column)
     # Meetings and RSVPs have no booth and no personal values.
     booth_id, block_id = getattr(obj, "booth_id", None), getattr(obj, "block_id", None)
     return mask_for(viewer, entity, record, booth_id, block_id)

@@ -1,9 +1,10 @@
 """Query arguments and answers of the online roster API."""
 
-from marshmallow import Schema, fields
+from marshmallow import fields
 
 from server.listing import PageArgs, PageEnvelope, search_text
 from server.ranges import Id
+from server.record_schema import RecordSchema
 from sync.fields import GENDERS, MEMBER_STATUSES, SKILLS, one_of
 
 
@@ -19,15 +20,9 @@ class MemberListArgs(PageArgs):
 MASKED_NOTE = "In full for the booth's volunteer and block president, else masked ({})."
 
 
-class MemberRecord(Schema):
-    """A roster member as server.serialize.to_record gives it to this viewer."""
+class MemberRecord(RecordSchema):
+    """A roster member as this viewer sees it: on the wire and in the online API."""
 
-    id = fields.String(required=True)
-    version = fields.Integer(required=True)
-    created_at = fields.Integer(required=True, metadata={"description": "Unix ms."})
-    updated_at = fields.Integer(required=True, metadata={"description": "Unix ms."})
-    created_by = fields.Integer(required=True)
-    deleted = fields.Boolean(required=True)
     booth_id = fields.Integer(required=True)
     name = fields.String(required=True)
     age = fields.Integer(required=True)

@@ -17,23 +17,23 @@ GZIP_MIN_BYTES = 1024
 
 
 @bp.post("/push")
-@documented(request=schemas.PushRequestDocument(), response=schemas.PushAnswerSchema())
+@documented(request=schemas.PushRequestDocument(), response=schemas.PushResponse())
 @login_required()
 @arguments(PushRequest())
 def push(body):
     """Apply a device's outbox: each mutation is answered applied, merged, conflict,
     rejected or duplicate."""
-    return compressed(schemas.PushAnswerSchema().dump(service.push_changes(current_actor(), body)))
+    return compressed(schemas.PushResponse().dump(service.push_changes(current_actor(), body)))
 
 
 @bp.get("/pull")
-@documented(response=schemas.PullAnswerSchema())
+@documented(response=schemas.PullResponse())
 @login_required()
 @arguments(PullArgs(), location="query")
 def pull(args):
     """Fetch the next page of changes in the caller's scope."""
     answer = service.pull_changes(current_actor(), args["cursor"], args["limit"])
-    return compressed(schemas.PullAnswerSchema().dump(answer))
+    return compressed(schemas.PullResponse().dump(answer))
 
 
 def compressed(payload):

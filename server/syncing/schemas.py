@@ -1,4 +1,5 @@
-"""Marshmallow schemas of the sync endpoints' answers, and the push body as documented.
+"""Marshmallow schemas of the sync endpoints' answers, the push body as documented, and the
+record types the sync carries (the conflict record's own shape among them).
 
 Requests are parsed by sync/protocol.py; `PushRequestDocument` only describes, for
 /api/openapi.json, what a mutation that will not be rejected looks like, entity by entity.
@@ -6,8 +7,12 @@ Requests are parsed by sync/protocol.py; `PushRequestDocument` only describes, f
 
 from marshmallow import Schema, fields, validate
 
+from server.grievances.schemas import GrievanceNoteRecord, GrievanceRecord
+from server.meetings.schemas import MeetingRecord, RsvpRecord
 from server.openapi import OneOf
 from server.ranges import INT32_MAX, INT64_MAX
+from server.record_schema import RecordSchema
+from server.roster.schemas import MemberRecord
 from sync.fields import ENTITY_FIELDS, StrictInt, Uuid, one_of
 from sync.protocol import (
     APPLIED,
@@ -32,6 +37,39 @@ def _hlc(**kw):
     return fields.String(
         metadata={"pattern": HLC_PATTERN, "description": "<13-digit ms>-<4 hex>-<node>."}, **kw
     )
+
+
+# ---------------------------------------------------------------- the records
+
+
+class ConflictRecord(RecordSchema):
+    """A change that lost a merge, kept for the people who may settle it."""
+
+    entity = fields.String(required=True, validate=one_of(ENTITIES))
+    record_id = fields.String(required=True)
+    kind = fields.String(required=True)
+    lost = fields.Dict(required=True, metadata={"description": "The values that lost."})
+    kept = fields.Dict(required=True, metadata={"description": "The values kept instead."})
+    lost_hlc = _hlc(required=True)
+    author_id = fields.Integer(required=True, allow_none=True)
+    resolved = fields.Boolean(required=True)
+    booth_id = fields.Integer(required=True, allow_none=True)
+
+
+# Each record type's one schema, in ENTITIES order: its wire form, its REST answers and
+# its OpenAPI schema all come from it (server/serialize.py).
+RECORD_SCHEMAS = {
+    "member": MemberRecord,
+    "grievance": GrievanceRecord,
+    "grievance_note": GrievanceNoteRecord,
+    "meeting": MeetingRecord,
+    "rsvp": RsvpRecord,
+    "conflict": ConflictRecord,
+}
+
+
+def _any_record(**kw):
+    return OneOf(list(RECORD_SCHEMAS.values()), **kw)
 
 
 # ---------------------------------------------------------------- the push body
@@ -93,7 +131,7 @@ class MutationResultSchema(Schema):
     status = fields.String(required=True, validate=one_of(STATUSES))
     id = fields.String(required=True, allow_none=True)
     version = fields.Integer(required=True, allow_none=True)
-    record = fields.Dict(
+    record = _any_record(
         required=True,
         allow_none=True,
         metadata={"description": "Today's record as this person sees it; null when hidden."},
@@ -102,7 +140,9 @@ class MutationResultSchema(Schema):
     error = fields.Nested(ErrorBodySchema, required=True, allow_none=True)
 
 
-class PushAnswerSchema(Schema):
+class PushResponse(Schema):
+    """The answer to a push: one result per mutation, in the order sent."""
+
     last_seq = fields.Integer(required=True)
     server_hlc = _hlc(required=True)
     results = fields.List(fields.Nested(MutationResultSchema), required=True)
@@ -116,10 +156,12 @@ class ChangeSchema(Schema):
     version = fields.Integer()
     deleted = fields.Boolean()
     removed = fields.Boolean()
-    record = fields.Dict()
+    record = _any_record()
 
 
-class PullAnswerSchema(Schema):
+class PullResponse(Schema):
+    """One page of changes; `reset` asks the device to drop its copies and pull again."""
+
     changes = fields.List(fields.Nested(ChangeSchema), required=True)
     cursor = fields.String(required=True)
     has_more = fields.Boolean(required=True)
