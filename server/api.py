@@ -25,6 +25,8 @@ from sync.fields import INT_RANGES, UNSAFE_TEXT, UNSAFE_TEXT_MESSAGE
 from sync.protocol import printable
 
 MAX_JSON_DEPTH = 32
+# Answers smaller than this are not worth compressing.
+GZIP_MIN_BYTES = 1024
 # A JSON string, skipped whole, or a bracket. Possessive quantifiers: one linear pass,
 # no backtracking, whatever the body holds.
 JSON_TOKEN = re.compile(r'"(?:[^"\\]++|\\.)*+"|[\[\]{}]')
@@ -166,8 +168,9 @@ def arguments(schema: Schema, location="json"):
     return decorator
 
 
-def response(schema: Schema | None, status=200):
-    """Dump the view's return value with `schema` and answer with `status`."""
+def response(schema: Schema | None, status=200, compress=False):
+    """Dump the view's return value with `schema` and answer with `status`; with `compress`,
+    gzipped when the client accepts it and it is worth it (the sync endpoints)."""
 
     def decorator(view):
         @functools.wraps(view)
@@ -175,7 +178,9 @@ def response(schema: Schema | None, status=200):
             result = view(*args, **kwargs)
             if schema is None:
                 return "", status
-            return jsonify(schema.dump(result)), status
+            answer = jsonify(schema.dump(result))
+            answer.status_code = status
+            return gzipped(answer) if compress else answer
 
         wrapper.api_response = (schema, status)
         if hasattr(view, "api_arguments"):
@@ -183,3 +188,12 @@ def response(schema: Schema | None, status=200):
         return wrapper
 
     return decorator
+
+
+def gzipped(answer):
+    accepts = "gzip" in request.headers.get("Accept-Encoding", "").lower()
+    if accepts and answer.content_length and answer.content_length >= GZIP_MIN_BYTES:
+        answer.set_data(gzip.compress(answer.get_data(), compresslevel=6))
+        answer.headers["Content-Encoding"] = "gzip"
+        answer.headers["Vary"] = "Accept-Encoding"
+    return answer

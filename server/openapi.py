@@ -3,8 +3,8 @@
 The document declares what the server checks, so a client (or a fuzzer) can trust it:
 lengths, patterns and formats of the project's own field types (sync/fields.py), the
 range of every integer (what the validator allows, else what a bigint column holds), the
-type and range of path parameters, and the answers of the sync endpoints, which answer
-with their own JSON (gzip) rather than through the `response` decorator.
+type and range of path parameters, and the answer of every endpoint, the sync ones
+included.
 """
 
 import re
@@ -53,22 +53,20 @@ ERROR_SCHEMA = {
 
 
 class OneOf(fields.Field):
-    """For the document only: a value that is exactly one of `schemas` (never loads)."""
+    """A value that is exactly one of `schemas`: declared in the document, dumped as it is,
+    never loaded."""
 
     def __init__(self, schemas, **kw):
         super().__init__(**kw)
         self.schemas = schemas
 
 
-def documented(request=None, response=None, status=200):
-    """Describe a view's body or answer where the `arguments`/`response` decorators of
-    server/api.py do not handle it (the sync endpoints gzip their own answers)."""
+def documented(request):
+    """Describe a view's body with `request` rather than with the schema that parses it (the
+    push body, which sync/protocol.py parses mutation by mutation)."""
 
     def decorator(view):
-        if request is not None:
-            view.api_request_document = request
-        if response is not None:
-            view.api_response = (response, status)
+        view.api_request_document = request
         return view
 
     return decorator

@@ -49,8 +49,6 @@ class BoothScopedMixin:
         return mapped_column(Integer, ForeignKey("units.id"), nullable=False, index=True)
 
 
-# The stamps every record carries on the wire.
-WIRE_META = ("id", "version", "created_at", "updated_at", "created_by", "deleted")
 # Columns that are not a record's values (the engine sees everything else).
 META_COLUMNS = frozenset(
     {
@@ -79,17 +77,18 @@ def column_default(column):
 class RecordType:
     """One replicated record type as the server stores and serves it.
 
-    `entity` is the name on the wire (and in sync/'s rules); `booth_scoped` records carry
-    their booth's block and district; `wire_fields` are what the app and the REST API see;
-    `index_row(store, row)` gives the change-index columns saying who pulls a record
-    (`row` is the record as written, attribute access; `store` the push's BatchStore);
-    `parent` is (field, entity) of the record a record refers to and its mutation reads.
-    The registry (server/syncing/registry.py) lists the types, parents before children.
+        `entity` is the name on the wire (and in sync/'s rules); `booth_scoped` records carry
+        their booth's block and district; `schema` is its one marshmallow schema at the edge
+    (server/record_schema.py), from which its wire form, REST answers and OpenAPI schema come;
+        `index_row(store, row)` gives the change-index columns saying who pulls a record
+        (`row` is the record as written, attribute access; `store` the push's BatchStore);
+        `parent` is (field, entity) of the record a record refers to and its mutation reads.
+        The registry (server/syncing/registry.py) lists the types, parents before children.
     """
 
     entity: str
     model: type
-    wire_fields: tuple[str, ...]
+    schema: type
     index_row: Callable
     booth_scoped: bool = False
     parent: tuple[str, str] | None = None

@@ -10,7 +10,7 @@ const ICON = '/icons/icon-192.png';
 const RSVP_ACTION = /^rsvp-(yes|no|maybe)$/;
 
 /**
- * What the server sends (server/push/payload.py), already in the person's language.
+ * What the server sends (server/push/notification.py), already in the person's language.
  * @typedef {object} MeetingAlert
  * @property {string} type  meeting_created, meeting_changed, meeting_cancelled, meeting_reminder
  * @property {string} kind

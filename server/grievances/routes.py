@@ -4,7 +4,7 @@ from flask import Blueprint
 
 from server.api import arguments, response
 from server.auth import current_actor, login_required
-from server.grievances import queries
+from server.grievances import services
 from server.grievances.schemas import GrievanceDetail, GrievanceListArgs, GrievancePage
 
 bp = Blueprint("grievances", __name__, url_prefix="/api")
@@ -16,7 +16,7 @@ bp = Blueprint("grievances", __name__, url_prefix="/api")
 @response(GrievancePage())
 def list_grievances(args):
     """List the grievances inside your area, newest first, a page at a time."""
-    return queries.list_grievances(current_actor().user, **args)
+    return services.list_grievances(current_actor().user, **args)
 
 
 @bp.get("/grievances/<grievance_id>")
@@ -24,4 +24,4 @@ def list_grievances(args):
 @response(GrievanceDetail())
 def get_grievance(grievance_id):
     """Open one grievance with its notes (the read is logged); outside your area it is a 404."""
-    return queries.open_grievance(current_actor(), grievance_id)
+    return services.open_grievance(current_actor(), grievance_id)

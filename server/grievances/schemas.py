@@ -2,8 +2,9 @@
 
 from marshmallow import Schema, fields
 
+from server.listing import PageArgs, PageEnvelope, search_text
 from server.ranges import Id
-from server.roster.schemas import PageArgs, PageEnvelope, search_text
+from server.record_schema import COLUMN, RecordSchema
 from sync.fields import GRIEVANCE_CATEGORIES, GRIEVANCE_STATUSES, one_of
 
 
@@ -22,15 +23,22 @@ class GrievanceListArgs(PageArgs):
 
 
 class GrievanceRecord(Schema):
-    """A grievance as server.syncing.wire.to_record gives it to this viewer."""
+    """A grievance as this viewer sees it: on the wire and in the online API.
+
+    Not a RecordSchema: its created_at and received_at come first, in another order."""
 
     id = fields.String(required=True)
     version = fields.Integer(required=True)
     created_at = fields.Integer(
-        required=True, metadata={"description": "When it was typed on the phone (Unix ms)."}
+        required=True,
+        metadata={
+            "description": "When it was typed on the phone (Unix ms).",
+            COLUMN: "reported_at",
+        },
     )
     received_at = fields.Integer(
-        required=True, metadata={"description": "When the server got it (Unix ms)."}
+        required=True,
+        metadata={"description": "When the server got it (Unix ms).", COLUMN: "created_at"},
     )
     updated_at = fields.Integer(required=True)
     created_by = fields.Integer(required=True)
@@ -55,13 +63,9 @@ class GrievanceRecord(Schema):
     )
 
 
-class GrievanceNoteRecord(Schema):
-    id = fields.String(required=True)
-    version = fields.Integer(required=True)
-    created_at = fields.Integer(required=True)
-    updated_at = fields.Integer(required=True)
-    created_by = fields.Integer(required=True)
-    deleted = fields.Boolean(required=True)
+class GrievanceNoteRecord(RecordSchema):
+    """A note on a grievance's thread."""
+
     grievance_id = fields.String(required=True)
     booth_id = fields.Integer(required=True)
     text = fields.String(required=True)

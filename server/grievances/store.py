@@ -7,7 +7,8 @@ from sqlalchemy import select, update
 
 from server.extensions import db
 from server.grievances.models import Grievance, GrievanceNote, GrievanceSerial
-from server.records import WIRE_META, RecordType
+from server.grievances.schemas import GrievanceNoteRecord, GrievanceRecord
+from server.records import RecordType
 from server.syncing import visibility
 from server.syncing.database import is_postgres, upsert
 from server.syncing.locks import SERIAL
@@ -18,25 +19,7 @@ GRIEVANCE = RecordType(
     entity="grievance",
     model=Grievance,
     booth_scoped=True,
-    # created_at is not among them: on the wire it is when the grievance was typed on the
-    # phone (server/syncing/wire.py).
-    wire_fields=(
-        "id",
-        "version",
-        "updated_at",
-        "created_by",
-        "deleted",
-        "ref_no",
-        "booth_id",
-        "category",
-        "description",
-        "complainant_name",
-        "complainant_phone",
-        "against",
-        "status",
-        "due_at",
-        "status_history",
-    ),
+    schema=GrievanceRecord,
     index_row=lambda store, row: visibility.own_scope_row("grievance", row),
 )
 
@@ -44,7 +27,7 @@ GRIEVANCE_NOTE = RecordType(
     entity="grievance_note",
     model=GrievanceNote,
     booth_scoped=True,
-    wire_fields=WIRE_META + ("grievance_id", "booth_id", "text"),
+    schema=GrievanceNoteRecord,
     parent=("grievance_id", "grievance"),
     # A note is exactly as visible as its grievance.
     index_row=lambda store, row: visibility.attached_row(store, "grievance", row.grievance_id, row),

@@ -7,7 +7,8 @@ from server.accounts.models import User
 from server.extensions import db
 from server.meetings.audience import units_reaching
 from server.meetings.models import Meeting, Rsvp
-from server.records import WIRE_META, RecordType
+from server.meetings.schemas import MeetingRecord, RsvpRecord
+from server.records import RecordType
 from server.syncing import visibility
 
 
@@ -33,24 +34,14 @@ def rsvp_index_row(store, row) -> dict:
 MEETING = RecordType(
     entity="meeting",
     model=Meeting,
-    wire_fields=WIRE_META
-    + (
-        "title",
-        "agenda",
-        "starts_at",
-        "place",
-        "online_url",
-        "unit_id",
-        "audience_roles",
-        "status",
-    ),
+    schema=MeetingRecord,
     index_row=meeting_index_row,
 )
 
 RSVP = RecordType(
     entity="rsvp",
     model=Rsvp,
-    wire_fields=WIRE_META + ("meeting_id", "user_id", "answer"),
+    schema=RsvpRecord,
     parent=("meeting_id", "meeting"),
     index_row=rsvp_index_row,
 )

@@ -12,19 +12,19 @@ from server.extensions import db
 from server.geo.models import Unit
 from server.meetings.audience import recipients
 from server.meetings.models import Meeting
-from server.push import payload
+from server.push import notification
 from server.push.models import PENDING, PushDelivery, PushEvent, PushSubscription
 from server.records import now_ms
 
 log = logging.getLogger(__name__)
 
 HOUR_MS = 3600 * 1000
-WRITE_KINDS = (payload.CREATED, payload.CHANGED, payload.CANCELLED)
+WRITE_KINDS = (notification.CREATED, notification.CHANGED, notification.CANCELLED)
 # (kind, how long before the start it fires, until when it may still fire): a 24-hour
 # reminder that is late past the 1-hour mark gives way to the 1-hour one.
 REMINDERS = (
-    (payload.REMINDER_24H, 24 * HOUR_MS, HOUR_MS),
-    (payload.REMINDER_1H, HOUR_MS, 0),
+    (notification.REMINDER_24H, 24 * HOUR_MS, HOUR_MS),
+    (notification.REMINDER_1H, HOUR_MS, 0),
 )
 
 
@@ -53,7 +53,7 @@ def _raise_event(meeting, kind, key, now, actor_id=None, skipped=False):
             key=key,
             meeting_id=meeting.id,
             kind=kind,
-            snapshot=payload.snapshot(meeting, unit),
+            snapshot=notification.snapshot(meeting, unit),
             actor_id=actor_id,
             skipped=skipped,
             recipients=0,
@@ -109,14 +109,14 @@ def meeting_changed(meeting, kind, actor, now=None):
     if kind not in WRITE_KINDS:
         raise ValueError(f"Unknown meeting alert kind: {kind!r}")
     now = now_ms() if now is None else now
-    if meeting.deleted and kind != payload.CANCELLED:
-        kind = payload.CANCELLED
+    if meeting.deleted and kind != notification.CANCELLED:
+        kind = notification.CANCELLED
     db.session.flush()
     if meeting.starts_at <= now:
         return None
     actor_id = _actor_user_id(actor)
     queued = _raise_event(meeting, kind, f"m:{meeting.id}:{kind}:v{meeting.version}", now, actor_id)
-    if kind != payload.CANCELLED:
+    if kind != notification.CANCELLED:
         for reminder, before, _until in REMINDERS:
             if now >= meeting.starts_at - before:
                 key = reminder_key(meeting.id, reminder, meeting.starts_at)

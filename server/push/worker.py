@@ -19,7 +19,7 @@ from sqlalchemy import and_, delete, or_, select, update
 from server.accounts.models import User
 from server.extensions import db
 from server.meetings.models import Meeting
-from server.push import alerts, payload
+from server.push import alerts, notification
 from server.push.models import (
     EXPIRED,
     FAILED,
@@ -155,9 +155,9 @@ class PushWorker:
                 # never posted to; the subscription goes as if the service had said 410.
                 refused.append(Outcome(delivery_id, endpoint, 410, error="endpoint refused"))
                 continue
-            lang = payload.language_of(language)
+            lang = notification.language_of(language)
             if (event_id, lang) not in bodies:
-                bodies[event_id, lang] = payload.build(kind, meeting_id, snap, lang, event_id)
+                bodies[event_id, lang] = notification.build(kind, meeting_id, snap, lang, event_id)
             until_start = (starts - now) // 1000
             jobs.append(
                 Job(

@@ -4,7 +4,7 @@ from flask import Blueprint
 
 from server.api import arguments, response
 from server.auth import current_actor, login_required
-from server.roster import queries
+from server.roster import services
 from server.roster.schemas import MemberListArgs, MemberPage, MemberRecord
 
 bp = Blueprint("roster", __name__, url_prefix="/api")
@@ -16,7 +16,7 @@ bp = Blueprint("roster", __name__, url_prefix="/api")
 @response(MemberPage())
 def list_members(args):
     """List the roster members inside your area, by name, a page at a time."""
-    return queries.list_members(current_actor().user, **args)
+    return services.list_members(current_actor().user, **args)
 
 
 @bp.get("/members/<member_id>")
@@ -24,4 +24,4 @@ def list_members(args):
 @response(MemberRecord())
 def get_member(member_id):
     """Open one roster member (the read is logged); outside your area it is a 404."""
-    return queries.open_member(current_actor(), member_id)
+    return services.open_member(current_actor(), member_id)

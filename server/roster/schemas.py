@@ -1,39 +1,11 @@
-"""Query arguments and answers of the online roster API, and the paging both lists share."""
+"""Query arguments and answers of the online roster API."""
 
-from marshmallow import Schema, fields, validate
+from marshmallow import fields
 
-from server.ranges import PAGE_RANGE, Id
-from sync.fields import GENDERS, MEMBER_STATUSES, SKILLS, Text, one_of
-
-MAX_PER_PAGE = 200
-
-
-class PageArgs(Schema):
-    """Paging arguments; unknown query arguments are refused (marshmallow's default)."""
-
-    page = fields.Integer(load_default=1, validate=PAGE_RANGE, metadata={"description": "From 1."})
-    per_page = fields.Integer(
-        load_default=50,
-        validate=validate.Range(min=1, max=MAX_PER_PAGE),
-        metadata={"description": f"At most {MAX_PER_PAGE}."},
-    )
-
-
-class PageEnvelope(Schema):
-    """One page of a list, with what a pager needs to draw itself."""
-
-    page = fields.Integer(required=True)
-    per_page = fields.Integer(required=True)
-    total = fields.Integer(required=True, metadata={"description": "Rows on all pages."})
-    pages = fields.Integer(required=True, metadata={"description": "0 when nothing matches."})
-
-
-def search_text():
-    """The `q` argument: NFC-normalised and trimmed, so Hindi typed any way still matches."""
-    return Text(
-        100,
-        metadata={"description": "Text search; Hindi (Devanagari) or English, any case."},
-    )
+from server.listing import PageArgs, PageEnvelope, search_text
+from server.ranges import Id
+from server.record_schema import RecordSchema
+from sync.fields import GENDERS, MEMBER_STATUSES, SKILLS, one_of
 
 
 class MemberListArgs(PageArgs):
@@ -48,15 +20,9 @@ class MemberListArgs(PageArgs):
 MASKED_NOTE = "In full for the booth's volunteer and block president, else masked ({})."
 
 
-class MemberRecord(Schema):
-    """A roster member as server.syncing.wire.to_record gives it to this viewer."""
+class MemberRecord(RecordSchema):
+    """A roster member as this viewer sees it: on the wire and in the online API."""
 
-    id = fields.String(required=True)
-    version = fields.Integer(required=True)
-    created_at = fields.Integer(required=True, metadata={"description": "Unix ms."})
-    updated_at = fields.Integer(required=True, metadata={"description": "Unix ms."})
-    created_by = fields.Integer(required=True)
-    deleted = fields.Boolean(required=True)
     booth_id = fields.Integer(required=True)
     name = fields.String(required=True)
     age = fields.Integer(required=True)

@@ -6,8 +6,9 @@ import re
 from sqlalchemy import false, func, select, update
 
 from server.extensions import db
-from server.records import WIRE_META, RecordType
+from server.records import RecordType
 from server.roster.models import Member
+from server.roster.schemas import MemberRecord
 from server.syncing import locks, visibility
 from server.syncing.database import is_postgres
 from server.syncing.locks import BOOTH, EPIC
@@ -18,23 +19,7 @@ MEMBER = RecordType(
     entity="member",
     model=Member,
     booth_scoped=True,
-    wire_fields=WIRE_META
-    + (
-        "booth_id",
-        "name",
-        "age",
-        "gender",
-        "phone",
-        "epic",
-        "skills",
-        "consent",
-        "consent_at",
-        "notes",
-        "status",
-        "status_reason",
-        "reviewed_by",
-        "reviewed_at",
-    ),
+    schema=MemberRecord,
     index_row=lambda store, row: visibility.own_scope_row("member", row),
 )
 

@@ -4,12 +4,30 @@ withdrawn member's fields from the ones about it."""
 import uuid
 from types import SimpleNamespace
 
+from marshmallow import fields
 from sqlalchemy import select
 
 from server.extensions import db
-from server.records import WIRE_META, RecordType
+from server.record_schema import RecordSchema, hlc_field
+from server.records import RecordType
 from server.syncing import visibility
 from server.syncing.models import Conflict
+from sync.fields import one_of
+from sync.protocol import ENTITIES
+
+
+class ConflictRecord(RecordSchema):
+    """A change that lost a merge, kept for the people who may settle it."""
+
+    entity = fields.String(required=True, validate=one_of(ENTITIES))
+    record_id = fields.String(required=True)
+    kind = fields.String(required=True)
+    lost = fields.Dict(required=True, metadata={"description": "The values that lost."})
+    kept = fields.Dict(required=True, metadata={"description": "The values kept instead."})
+    lost_hlc = hlc_field(required=True)
+    author_id = fields.Integer(required=True, allow_none=True)
+    resolved = fields.Boolean(required=True)
+    booth_id = fields.Integer(required=True, allow_none=True)
 
 
 def conflict_index_row(store, row) -> dict:
@@ -30,18 +48,7 @@ def conflict_index_row(store, row) -> dict:
 CONFLICT = RecordType(
     entity="conflict",
     model=Conflict,
-    wire_fields=WIRE_META
-    + (
-        "entity",
-        "record_id",
-        "kind",
-        "lost",
-        "kept",
-        "lost_hlc",
-        "author_id",
-        "resolved",
-        "booth_id",
-    ),
+    schema=ConflictRecord,
     index_row=conflict_index_row,
 )
 

@@ -8,8 +8,8 @@ from sqlalchemy import select
 from server.accounts.models import Device
 from server.extensions import db
 from server.geo.models import Unit
+from server.serialize import to_record
 from server.syncing.registry import MODELS, RECORD_TYPES
-from server.syncing.wire import to_record
 from sync.fields import UUID_RE, in_int_range
 from sync.values import Place, Record
 

@@ -1,10 +1,8 @@
 """The sync endpoints: a device pushes its outbox and pulls what changed."""
 
-import gzip
+from flask import Blueprint, request
 
-from flask import Blueprint, jsonify, request
-
-from server.api import arguments
+from server.api import arguments, response
 from server.auth import current_actor, login_required
 from server.openapi import documented
 from server.syncing import schemas, service
@@ -12,37 +10,22 @@ from sync.protocol import PullArgs, PushRequest
 
 bp = Blueprint("sync", __name__, url_prefix="/api/sync")
 
-# Answers smaller than this are not worth compressing.
-GZIP_MIN_BYTES = 1024
-
 
 @bp.post("/push")
-@documented(request=schemas.PushRequestDocument(), response=schemas.PushAnswerSchema())
+@documented(request=schemas.PushRequestDocument())
 @login_required()
 @arguments(PushRequest())
+@response(schemas.PushResponse(), compress=True)
 def push(body):
     """Apply a device's outbox: each mutation is answered applied, merged, conflict,
     rejected or duplicate."""
-    answer = service.push_changes(current_actor(), body, address=request.remote_addr)
-    return compressed(schemas.PushAnswerSchema().dump(answer))
+    return service.push_changes(current_actor(), body, address=request.remote_addr)
 
 
 @bp.get("/pull")
-@documented(response=schemas.PullAnswerSchema())
 @login_required()
 @arguments(PullArgs(), location="query")
+@response(schemas.PullResponse(), compress=True)
 def pull(args):
     """Fetch the next page of changes in the caller's scope."""
-    answer = service.pull_changes(current_actor(), args["cursor"], args["limit"])
-    return compressed(schemas.PullAnswerSchema().dump(answer))
-
-
-def compressed(payload):
-    """JSON, gzipped when the client accepts it and it is worth it."""
-    response = jsonify(payload)
-    accepts = "gzip" in request.headers.get("Accept-Encoding", "").lower()
-    if accepts and response.content_length and response.content_length >= GZIP_MIN_BYTES:
-        response.set_data(gzip.compress(response.get_data(), compresslevel=6))
-        response.headers["Content-Encoding"] = "gzip"
-        response.headers["Vary"] = "Accept-Encoding"
-    return response
+    return service.pull_changes(current_actor(), args["cursor"], args["limit"])

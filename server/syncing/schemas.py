@@ -1,4 +1,5 @@
-"""Marshmallow schemas of the sync endpoints' answers, and the push body as documented.
+"""Marshmallow schemas of the sync endpoints' answers, the push body as documented, and the
+record types the sync carries (the conflict record's own shape among them).
 
 Requests are parsed by sync/protocol.py; `PushRequestDocument` only describes, for
 /api/openapi.json, what a mutation that will not be rejected looks like, entity by entity.
@@ -8,6 +9,8 @@ from marshmallow import Schema, fields, validate
 
 from server.openapi import OneOf
 from server.ranges import INT32_MAX, INT64_MAX
+from server.record_schema import hlc_field
+from server.syncing.registry import RECORD_TYPES
 from sync.fields import ENTITY_FIELDS, StrictInt, Uuid, one_of
 from sync.protocol import (
     APPLIED,
@@ -23,15 +26,20 @@ from sync.protocol import (
 )
 
 STATUSES = (APPLIED, MERGED, CONFLICT, REJECTED, DUPLICATE)
-HLC_PATTERN = "^[0-9]{13}-[0-9a-f]{4}-[0-9A-Za-z-]{1,64}$"
 SEQ_RANGE = validate.Range(min=1, max=INT64_MAX)
 VERSION_RANGE = validate.Range(min=0, max=INT32_MAX)
 
 
-def _hlc(**kw):
-    return fields.String(
-        metadata={"pattern": HLC_PATTERN, "description": "<13-digit ms>-<4 hex>-<node>."}, **kw
-    )
+# ---------------------------------------------------------------- the records
+
+
+# Each record type's one schema is declared with it (server/syncing/registry.py): its
+# wire form, its REST answers and its OpenAPI schema all come from it.
+RECORD_SCHEMAS = {entity: record_type.schema for entity, record_type in RECORD_TYPES.items()}
+
+
+def _any_record(**kw):
+    return OneOf(list(RECORD_SCHEMAS.values()), **kw)
 
 
 # ---------------------------------------------------------------- the push body
@@ -50,7 +58,7 @@ def _mutation_schema(entity):
                 validate=VERSION_RANGE,
                 metadata={"description": "The version the device last saw; null creates."},
             ),
-            "hlc": _hlc(required=True),
+            "hlc": hlc_field(required=True),
             "fields": fields.Nested(type(ENTITY_FIELDS[entity])),
         },
         name=f"{entity.title().replace('_', '')}Mutation",
@@ -93,7 +101,7 @@ class MutationResultSchema(Schema):
     status = fields.String(required=True, validate=one_of(STATUSES))
     id = fields.String(required=True, allow_none=True)
     version = fields.Integer(required=True, allow_none=True)
-    record = fields.Dict(
+    record = _any_record(
         required=True,
         allow_none=True,
         metadata={"description": "Today's record as this person sees it; null when hidden."},
@@ -102,9 +110,11 @@ class MutationResultSchema(Schema):
     error = fields.Nested(ErrorBodySchema, required=True, allow_none=True)
 
 
-class PushAnswerSchema(Schema):
+class PushResponse(Schema):
+    """The answer to a push: one result per mutation, in the order sent."""
+
     last_seq = fields.Integer(required=True)
-    server_hlc = _hlc(required=True)
+    server_hlc = hlc_field(required=True)
     results = fields.List(fields.Nested(MutationResultSchema), required=True)
 
 
@@ -116,13 +126,15 @@ class ChangeSchema(Schema):
     version = fields.Integer()
     deleted = fields.Boolean()
     removed = fields.Boolean()
-    record = fields.Dict()
+    record = _any_record()
 
 
-class PullAnswerSchema(Schema):
+class PullResponse(Schema):
+    """One page of changes; `reset` asks the device to drop its copies and pull again."""
+
     changes = fields.List(fields.Nested(ChangeSchema), required=True)
     cursor = fields.String(required=True)
     has_more = fields.Boolean(required=True)
     last_seq = fields.Integer(required=True)
-    server_hlc = _hlc(required=True)
+    server_hlc = hlc_field(required=True)
     reset = fields.Boolean(required=True)

@@ -12,13 +12,13 @@ from server.meetings.models import Meeting
 from server.push import alerts
 from server.records import now_ms
 from server.scope import within_condition
+from server.serialize import to_record
 from server.syncing import checks, visibility
 from server.syncing.database import pull_horizon
 from server.syncing.models import AppliedMutation, RecordChange
 from server.syncing.registry import MODELS
 from server.syncing.retry import with_retries
 from server.syncing.store import BatchStore
-from server.syncing.wire import to_record
 from sync import hlc as hlcs
 from sync.engine import apply_mutation
 from sync.protocol import (

@@ -296,12 +296,12 @@ def test_nesting_up_to_the_limit_is_parsed(client):
 def test_a_value_the_database_refuses_is_a_422_and_logged(client, make, monkeypatch, caplog):
     """The net under validation: should a value slip past it, the database's DataError
     becomes 422 `invalid_value` (logged as a warning), not a 500."""
-    from server.roster import queries
+    from server.roster import services
 
     def refused(*_a, **_kw):
         raise DataError("SELECT 1", {}, Exception("integer out of range"))
 
-    monkeypatch.setattr(queries, "list_members", refused)
+    monkeypatch.setattr(services, "list_members", refused)
     g = make.geo()
     headers = make.headers(make.user("volunteer", g.b1))
     with caplog.at_level(logging.WARNING, logger="server.errors"):

@@ -1,10 +1,13 @@
 """/api/openapi.json declares the constraints the server checks, so clients and the API
 fuzzer (tests/fuzz) can trust it: patterns, formats, lengths, enums, integer ranges, typed
-path parameters, the answers of push and pull, and the error shape."""
+path parameters, the answers of push and pull (real answers validate against them), and
+the error shape."""
 
+import jsonschema_rs
 import pytest
 
 from server.ranges import INT32_MAX, INT64_MAX
+from tests.server.syncing.phone import Phone, member_fields, new_id
 
 
 @pytest.fixture
@@ -162,3 +165,117 @@ def test_every_operation_answers_errors_in_the_one_shape(spec):
                 continue
             default = operation["responses"]["default"]["content"]["application/json"]
             assert default["schema"] == {"$ref": "#/components/schemas/Error"}, (path, method)
+
+
+# ---------------------------------------------------------------- real answers against it
+
+
+def as_json_schema(node):
+    """OpenAPI 3.0 to JSON Schema: `nullable: true` becomes a null alternative."""
+    if isinstance(node, list):
+        return [as_json_schema(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    out = {key: as_json_schema(value) for key, value in node.items() if key != "nullable"}
+    if node.get("nullable") is True:
+        if isinstance(out.get("type"), str):
+            out["type"] = [out["type"], "null"]
+            if "enum" in out:
+                out["enum"] = [*out["enum"], None]
+        else:
+            out = {"anyOf": [out, {"type": "null"}]}
+    return out
+
+
+def validator(spec, name):
+    root = {"$ref": f"#/components/schemas/{name}", "components": spec["components"]}
+    return jsonschema_rs.validator_for(as_json_schema(root))
+
+
+def test_push_and_pull_answers_are_declared_by_name(spec):
+    push = spec["paths"]["/api/sync/push"]["post"]["responses"]["200"]
+    pull = spec["paths"]["/api/sync/pull"]["get"]["responses"]["200"]
+    assert push["content"]["application/json"]["schema"]["$ref"].endswith("/PushResponse")
+    assert pull["content"]["application/json"]["schema"]["$ref"].endswith("/PullResponse")
+    change = resolve(spec, spec["components"]["schemas"]["PullResponse"]["properties"]["changes"])
+    records = [
+        ref["$ref"].rsplit("/", 1)[1]
+        for ref in resolve(spec, change["items"])["properties"]["record"]["oneOf"]
+    ]
+    assert records == [
+        "MemberRecord",
+        "GrievanceRecord",
+        "GrievanceNoteRecord",
+        "MeetingRecord",
+        "RsvpRecord",
+        "ConflictRecord",
+    ]
+
+
+def push_every_outcome(client, make, g):
+    """Pushes of every record type answered with every status; the answers, and the phones."""
+    volunteer = make.user("volunteer", g.b1)
+    a = Phone(client, make, volunteer)
+    b = Phone(client, make, make.user("volunteer", g.b1))
+    p = Phone(client, make, make.user("block_president", g.k1))
+    member_id, grievance_id, meeting_id = new_id(), new_id(), new_id()
+    first = a.mutation("member", member_id, member_fields(g.b1, epic="ABC1234567"))
+    answers = [a.push(first)]
+    v = answers[0]["results"][0]["version"]
+    later = a.mutation("member", member_id, {"name": "Later"}, base=v, hlc=a.hlc(-1000))
+    earlier = b.mutation("member", member_id, {"name": "Earlier"}, base=v, hlc=b.hlc(-5000))
+    answers += [a.push(later), b.push(earlier)]
+    answers.append(
+        a.push(
+            a.mutation(
+                "grievance",
+                grievance_id,
+                {"booth_id": g.b1.id, "category": "water", "description": "हैंडपंप खराब है"},
+            ),
+            a.mutation("grievance_note", new_id(), {"grievance_id": grievance_id, "text": "देखा"}),
+            a.mutation("member", new_id(), member_fields(g.b3)),
+        )
+    )
+    starts_at = int(p.hlc()[:13]) + 86_400_000
+    meeting = {"title": "बैठक", "starts_at": starts_at, "unit_id": g.k1.id}
+    answers.append(
+        p.push(p.mutation("meeting", meeting_id, {**meeting, "audience_roles": ["volunteer"]}))
+    )
+    answers.append(
+        a.push(a.mutation("rsvp", new_id(), {"meeting_id": meeting_id, "answer": "yes"}))
+    )
+    second_phone = Phone(client, make, volunteer)
+    answers.append(
+        second_phone.push(
+            second_phone.mutation("rsvp", new_id(), {"meeting_id": meeting_id, "answer": "no"})
+        )
+    )
+    answers.append(a.push(first))
+    return answers, (a, p)
+
+
+def test_real_push_and_pull_answers_validate_against_the_document(spec, client, make):
+    g = make.geo()
+    answers, phones = push_every_outcome(client, make, g)
+    push_answer = validator(spec, "PushResponse")
+    for answer in answers:
+        push_answer.validate(answer)
+    statuses = {result["status"] for answer in answers for result in answer["results"]}
+    assert statuses == {"applied", "merged", "conflict", "rejected", "duplicate"}
+
+    pull_answer = validator(spec, "PullResponse")
+    entities = set()
+    # The district president gets mobile numbers and EPICs masked.
+    for phone in (*phones, Phone(client, make, make.user("district_president", g.d1))):
+        for cursor in ("", "not a cursor"):
+            answer = client.get(
+                "/api/sync/pull", query_string={"cursor": cursor}, headers=phone.headers
+            ).get_json()
+            pull_answer.validate(answer)
+            entities |= {change["entity"] for change in answer["changes"]}
+    assert entities == {"member", "grievance", "grievance_note", "meeting", "rsvp", "conflict"}
+    # The schemas are strict enough to catch a record that grew a field.
+    record = answers[0]["results"][0]["record"]
+    assert not push_answer.is_valid(
+        {**answers[0], "results": [{**answers[0]["results"][0], "record": {**record, "extra": 1}}]}
+    )

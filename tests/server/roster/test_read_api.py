@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from server.audit.models import AuditEntry
 from server.extensions import db
-from server.syncing.wire import WIRE_FIELDS
+from server.serialize import WIRE_FIELDS
 from tests.server.roster.read_api_records import add_member, statements, touching
 
 RAM, SUNITA, AMIT, BIRSA, CHAMPA = (

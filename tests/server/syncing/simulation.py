@@ -32,8 +32,8 @@ from server.accounts.models import User
 from server.extensions import db
 from server.grievances.models import Grievance, GrievanceNote
 from server.roster.models import Member
+from server.serialize import to_record
 from server.syncing.models import AppliedMutation, Conflict
-from server.syncing.wire import to_record
 
 DAY_MS = 86_400_000
 MINUTE_MS = 60_000

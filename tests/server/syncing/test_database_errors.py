@@ -15,7 +15,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy import func, select
 
 from server.extensions import db
-from server.roster import queries
+from server.roster import services as roster
 from server.roster.models import Member
 from server.syncing import retry, service
 from server.syncing.locks import LockRestart
@@ -94,7 +94,7 @@ def test_a_lost_database_on_push_and_on_the_roster_is_503(app, make, monkeypatch
     response = phone.push_raw([phone.mutation("member", new_id(), member_fields(g.b1))])
     assert_unavailable(response, caplog)
     caplog.clear()
-    monkeypatch.setattr(queries, "list_members", raiser(LOST[case]))
+    monkeypatch.setattr(roster, "list_members", raiser(LOST[case]))
     assert_unavailable(phone.client.get("/api/members", headers=phone.headers), caplog)
 
 

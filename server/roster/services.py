@@ -1,39 +1,20 @@
 """Reads of the roster for people who work online: scoped, filtered, searched, paged."""
 
 import contextlib
-import math
 import re
 
 from marshmallow import ValidationError
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 
 from server.audit.services import log_change
 from server.errors import forbidden, not_found, validation_error
 from server.extensions import db
 from server.geo.models import BLOCK, BOOTH, Unit
+from server.listing import contains_text, paginate
 from server.roster.models import Member
 from server.scope import booth_filter, booth_in_scope, sees_full_personal_data, unit_within
-from server.syncing.wire import to_record
+from server.serialize import to_record
 from sync.fields import EPIC_RE, normalise_phone
-
-
-def paginate(model, conditions, order_by, page, per_page):
-    """One query for the rows of `page` and one for the count of all matching rows."""
-    total = db.session.scalar(select(func.count()).select_from(model).where(*conditions))
-    rows = db.session.scalars(
-        select(model)
-        .where(*conditions)
-        .order_by(*order_by)
-        .limit(per_page)
-        .offset((page - 1) * per_page)
-    ).all()
-    return {
-        "items": rows,
-        "page": page,
-        "per_page": per_page,
-        "total": total,
-        "pages": math.ceil(total / per_page),
-    }
 
 
 def scope_conditions(viewer, model, booth_id=None, block_id=None):
@@ -60,11 +41,6 @@ def scope_conditions(viewer, model, booth_id=None, block_id=None):
             raise forbidden("This block is outside your area.")
         conditions.append(model.block_id == block_id)
     return conditions
-
-
-def contains_text(column, needle):
-    """Case-insensitive for Latin letters (Devanagari has no case); % and _ are literal."""
-    return func.lower(column).contains(needle.lower(), autoescape=True)
 
 
 def member_search(viewer, q):

@@ -6,10 +6,11 @@ from server.audit.services import log_change
 from server.errors import not_found
 from server.extensions import db
 from server.grievances.models import Grievance, GrievanceNote
+from server.listing import contains_text, paginate
 from server.records import now_ms
-from server.roster.queries import contains_text, paginate, scope_conditions
+from server.roster.services import scope_conditions
 from server.scope import grievance_filter
-from server.syncing.wire import to_record
+from server.serialize import to_record
 
 # Statuses in which a grievance no longer waits on anyone, so it cannot be overdue.
 SETTLED_STATUSES = ("resolved", "closed", "withdrawn")
