@@ -15,7 +15,7 @@ from sync.scope import can_see
 from sync.store import Store
 from sync.values import Mutation, Outcome, Principal, Rejection, not_found
 
-# server/syncing/store.py counts a booth's squad with it.
+# ACTIVE belongs to the roster's rules; server/syncing/store.py imports it from here.
 __all__ = ["ACTIVE", "apply_mutation", "check_base", "check_unseen"]
 
 
