@@ -9,6 +9,8 @@ import unicodedata
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
+from sync.values import Mutation, Rejection
+
 # Anchored with \Z, not $: `$` also matches before a trailing newline.
 PHONE_RE = re.compile(r"^[6-9]\d{9}\Z")
 EPIC_RE = re.compile(r"^[A-Z]{3}\d{7}\Z")
@@ -273,3 +275,11 @@ def check_fields(entity: str, values: dict, creating: bool) -> dict:
         if missing:
             raise ValidationError(missing)
     return loaded
+
+
+def validated(entity: str, m: Mutation, creating: bool) -> dict:
+    """A mutation's fields checked and normalised, or its rejection with the messages."""
+    try:
+        return check_fields(entity, m.fields, creating)
+    except ValidationError as err:
+        raise Rejection("validation_error", "Some fields are not valid.", err.messages) from err

@@ -15,6 +15,7 @@ from marshmallow import (
     validates_schema,
 )
 
+from sync import hlc as hlcs
 from sync.fields import (
     ENTITY_FIELDS,
     UUID_RE,
@@ -127,8 +128,6 @@ def printable_envelope(raw: dict) -> dict:
 
 def mutation_problems(raw: dict) -> dict:
     """Field messages for a mutation's envelope (entity, op, id, base_version, hlc, fields)."""
-    from sync import hlc as hlc_mod
-
     problems = {}
     for key in set(raw) - ENVELOPE_KEYS:
         problems[printable(key)] = ["Unknown field."]
@@ -142,7 +141,7 @@ def mutation_problems(raw: dict) -> dict:
     base = raw.get("base_version")
     if base is not None and not (in_int_range(base, 32) and base >= 0):
         problems["base_version"] = ["A version number or null."]
-    if not hlc_mod.is_valid(raw.get("hlc")):
+    if not hlcs.is_valid(raw.get("hlc")):
         problems["hlc"] = ["Not a valid HLC."]
     body = raw.get("fields", {})
     if not isinstance(body, dict):

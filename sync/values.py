@@ -17,6 +17,13 @@ class Rejection(Exception):
         return {"code": self.code, "message": self.message, "fields": self.fields}
 
 
+def not_found(entity: str) -> Rejection:
+    """The one answer for a record that is not on the server, or not for the pusher."""
+    if entity == "conflict":
+        return Rejection("not_found", "There is no such conflict on the server.")
+    return Rejection("not_found", "There is no such record on the server.")
+
+
 @dataclass
 class Principal:
     """Who acts: the user, their role, their scope unit, and the device they act from."""

@@ -9,7 +9,6 @@ from sync.fields import MEMBER_STATUSES  # noqa: F401  (re-exported for the doma
 
 PENDING, APPROVED, REJECTED, WAITLISTED = "pending", "approved", "rejected", "waitlisted"
 ACTIVE_STATUSES = (PENDING, APPROVED)
-SQUAD_SIZE = 20
 
 
 class Member(RecordMixin, BoothScopedMixin, db.Model):

@@ -57,7 +57,11 @@ test('the Hindi catalogue is in Hindi', () => {
 });
 
 test('every error code the sync engine rejects with has a text', () => {
-  const engine = readFileSync(fileURLToPath(new URL('../../sync/engine.py', import.meta.url)), 'utf8');
+  const syncDir = fileURLToPath(new URL('../../sync/', import.meta.url));
+  const engine = readdirSync(syncDir, { recursive: true })
+    .filter((file) => file.endsWith('.py'))
+    .map((file) => readFileSync(join(syncDir, file), 'utf8'))
+    .join('\n');
   const codes = new Set([...engine.matchAll(/Rejection\(\s*"([a-z_]+)"/g)].map((m) => m[1]));
   assert.ok(codes.size > 5);
   const missing = [...codes].filter((code) => typeof hi.errors[code] !== 'string' || typeof en.errors[code] !== 'string');

@@ -12,13 +12,15 @@ to its own earlier one.
 
 import json
 import os
+import sys
 from pathlib import Path
 
 import pytest
 
 import server.records
 from server.syncing import service
-from sync import engine
+from sync import merge, registry
+from sync.records import roster
 from tests.server.syncing.simulation import (
     ACTIONS,
     PUSH_MODES,
@@ -95,7 +97,7 @@ def test_histories_mix_every_kind_of_step():
 
 
 def test_an_edit_the_server_drops_silently_is_caught(client, make, monkeypatch):
-    original = engine.merge
+    original = merge.merge
 
     def forgetful_merge(record, incoming, base, hlc):
         result = original(record, incoming, base, hlc)
@@ -104,7 +106,8 @@ def test_an_edit_the_server_drops_silently_is_caught(client, make, monkeypatch):
                 del result.changes[name]
         return result
 
-    monkeypatch.setattr(engine, "merge", forgetful_merge)
+    for rules in registry.RECORD_TYPES:  # each record type's module calls the merge
+        monkeypatch.setattr(sys.modules[rules.apply.__module__], "merge", forgetful_merge)
     _simulation, problems = run_history(client, make, monkeypatch, make_plan(SABOTAGE_SEED))
     assert any(p.startswith("(b)") and "is lost" in p for p in problems), problems
 
@@ -124,6 +127,6 @@ def test_a_pull_that_skips_changes_is_caught(client, make, monkeypatch):
 
 
 def test_a_squad_beyond_twenty_is_caught(client, make, monkeypatch):
-    monkeypatch.setattr(engine, "room_in_booth", lambda store, booth_id, member_id: True)
+    monkeypatch.setattr(roster, "room_in_booth", lambda store, booth_id, member_id: True)
     _simulation, problems = run_history(client, make, monkeypatch, make_plan(FULL_BOOTH_SEED))
     assert any(p.startswith("(c)") and "pending or approved" in p for p in problems), problems
