@@ -9,6 +9,8 @@ from functools import cached_property
 from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
+from sync.registry import RecordRules
+
 
 def now_ms() -> int:
     return int(time.time() * 1000)
@@ -86,12 +88,19 @@ class RecordType:
         The registry (server/syncing/registry.py) lists the types, parents before children.
     """
 
-    entity: str
+    rules: RecordRules
     model: type
     schema: type
     index_row: Callable
-    booth_scoped: bool = False
     parent: tuple[str, str] | None = None
+
+    @property
+    def entity(self) -> str:
+        return self.rules.entity
+
+    @property
+    def booth_scoped(self) -> bool:
+        return self.rules.booth_scoped
 
     @cached_property
     def value_columns(self) -> list[str]:

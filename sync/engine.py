@@ -9,14 +9,12 @@ What is common to every record type is checked here; each type's own rules are i
 module of sync/records/, found through sync/registry.py; the merge is in sync/merge.py.
 """
 
-from sync.records.roster import ACTIVE
 from sync.registry import rules_for
 from sync.scope import can_see
 from sync.store import Store
 from sync.values import Mutation, Outcome, Principal, Rejection, not_found
 
-# ACTIVE belongs to the roster's rules; server/syncing/store.py imports it from here.
-__all__ = ["ACTIVE", "apply_mutation", "check_base", "check_unseen"]
+__all__ = ["apply_mutation", "check_base", "check_unseen"]
 
 
 def apply_mutation(store: Store, actor: Principal, m: Mutation, now: int) -> Outcome:

@@ -12,21 +12,20 @@ from server.records import RecordType
 from server.syncing import visibility
 from server.syncing.database import is_postgres, upsert
 from server.syncing.locks import SERIAL
+from sync.registry import rules_for
 
 IST = timedelta(hours=5, minutes=30)
 
 GRIEVANCE = RecordType(
-    entity="grievance",
+    rules=rules_for("grievance"),
     model=Grievance,
-    booth_scoped=True,
     schema=GrievanceRecord,
     index_row=lambda store, row: visibility.own_scope_row("grievance", row),
 )
 
 GRIEVANCE_NOTE = RecordType(
-    entity="grievance_note",
+    rules=rules_for("grievance_note"),
     model=GrievanceNote,
-    booth_scoped=True,
     schema=GrievanceNoteRecord,
     parent=("grievance_id", "grievance"),
     # A note is exactly as visible as its grievance.

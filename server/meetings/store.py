@@ -10,6 +10,7 @@ from server.meetings.models import Meeting, Rsvp
 from server.meetings.schemas import MeetingRecord, RsvpRecord
 from server.records import RecordType
 from server.syncing import visibility
+from sync.registry import rules_for
 
 
 def meeting_index_row(store, row) -> dict:
@@ -32,14 +33,14 @@ def rsvp_index_row(store, row) -> dict:
 
 
 MEETING = RecordType(
-    entity="meeting",
+    rules=rules_for("meeting"),
     model=Meeting,
     schema=MeetingRecord,
     index_row=meeting_index_row,
 )
 
 RSVP = RecordType(
-    entity="rsvp",
+    rules=rules_for("rsvp"),
     model=Rsvp,
     schema=RsvpRecord,
     parent=("meeting_id", "meeting"),

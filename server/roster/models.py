@@ -8,7 +8,6 @@ from server.records import BoothScopedMixin, RecordMixin
 from sync.fields import MEMBER_STATUSES  # noqa: F401  (re-exported for the domain)
 
 PENDING, APPROVED, REJECTED, WAITLISTED = "pending", "approved", "rejected", "waitlisted"
-ACTIVE_STATUSES = (PENDING, APPROVED)
 
 
 class Member(RecordMixin, BoothScopedMixin, db.Model):

@@ -12,13 +12,13 @@ from server.roster.schemas import MemberRecord
 from server.syncing import locks, visibility
 from server.syncing.database import is_postgres
 from server.syncing.locks import BOOTH, EPIC
-from sync.engine import ACTIVE
 from sync.fields import EPIC_RE
+from sync.records.roster import ACTIVE
+from sync.registry import rules_for
 
 MEMBER = RecordType(
-    entity="member",
+    rules=rules_for("member"),
     model=Member,
-    booth_scoped=True,
     schema=MemberRecord,
     index_row=lambda store, row: visibility.own_scope_row("member", row),
 )

@@ -14,6 +14,7 @@ from server.syncing import visibility
 from server.syncing.models import Conflict
 from sync.fields import one_of
 from sync.protocol import ENTITIES
+from sync.registry import rules_for
 
 
 class ConflictRecord(RecordSchema):
@@ -46,7 +47,7 @@ def conflict_index_row(store, row) -> dict:
 
 
 CONFLICT = RecordType(
-    entity="conflict",
+    rules=rules_for("conflict"),
     model=Conflict,
     schema=ConflictRecord,
     index_row=conflict_index_row,

@@ -71,7 +71,7 @@ def apply_meeting(store, actor, m, now):
 
 
 def meeting_changed(record: Record, kind: str) -> Event:
-    """Its audience hears of it by a push notification (server/meetings/alerts.py)."""
+    """Its audience hears of it by a push notification (server/push/alerts.py)."""
     return Event("meeting_changed", "meeting", record.id, kind)
 
 
