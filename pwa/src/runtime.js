@@ -10,7 +10,7 @@ import { createScheduler } from './sync/scheduler.js';
 import { chosenLang, setLang } from './i18n/index.js';
 import { checkForUpdate } from './sw-register.js';
 
-/** @type {import('idb').IDBPDatabase} */
+/** @type {import('./db/index.js').LocalDb} */
 let db;
 /** @type {import('./api/client.js').Api} */
 let api;
@@ -167,7 +167,7 @@ export async function logOut() {
 /**
  * The result of `query(db)`, re-read whenever local data changes anywhere.
  * @template T
- * @param {(db: import('idb').IDBPDatabase) => Promise<T>} query
+ * @param {(db: import('./db/index.js').LocalDb) => Promise<T>} query
  * @param {any[]} [deps]
  * @returns {T|undefined}  undefined until the first answer
  */

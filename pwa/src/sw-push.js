@@ -64,7 +64,7 @@ export async function showAlert(worker, alert) {
 /**
  * The id of this person's RSVP to the meeting, if the phone already has one (pulled, or
  * still in the outbox), so a second answer changes it rather than adding another.
- * @param {import('idb').IDBPDatabase} db
+ * @param {import('./db/index.js').LocalDb} db
  * @param {string} meetingId
  * @param {number} userId
  */

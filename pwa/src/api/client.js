@@ -64,7 +64,7 @@ const GZIP_OVER = 2048;
 
 /**
  * @param {object} options
- * @param {import('idb').IDBPDatabase} options.db  where the session lives
+ * @param {import('../db/index.js').LocalDb} options.db  where the session lives
  * @param {typeof fetch} [options.fetch]
  * @param {string} [options.base]  origin of the server; empty for the app's own
  */

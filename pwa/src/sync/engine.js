@@ -74,7 +74,7 @@ async function storeChange(tx, change) {
 
 /**
  * @param {object} options
- * @param {import('idb').IDBPDatabase} options.db
+ * @param {import('../db/index.js').LocalDb} options.db
  * @param {import('../api/client.js').Api} options.api
  * @param {() => number} [options.now]
  */

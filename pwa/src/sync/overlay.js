@@ -52,7 +52,7 @@ export function syncState(pending, rejected, conflicts) {
  * Every record of an entity as the phone shows it, pending creations included. A rejected
  * creation is shown (marked rejected) so the person can fix it; a rejected edit is not laid
  * over the server's state, which it never changed.
- * @param {import('idb').IDBPDatabase} db
+ * @param {import('../db/index.js').LocalDb} db
  * @param {string} entity
  * @returns {Promise<ShownRecord[]>}
  */
@@ -105,7 +105,7 @@ export async function listShown(db, entity) {
 
 /**
  * One record as the phone shows it, or null when it is unknown or deleted.
- * @param {import('idb').IDBPDatabase} db
+ * @param {import('../db/index.js').LocalDb} db
  * @param {string} entity
  * @param {string} id
  * @returns {Promise<ShownRecord|null>}
@@ -139,7 +139,7 @@ export async function getShown(db, entity, id) {
 /**
  * Conflicts still open for the person: not resolved on the server, and no resolution
  * waiting in the outbox.
- * @param {import('idb').IDBPDatabase} db
+ * @param {import('../db/index.js').LocalDb} db
  * @returns {Promise<any[]>}
  */
 export async function openConflicts(db) {

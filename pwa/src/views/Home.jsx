@@ -9,7 +9,7 @@ import { AlertsOffer } from './meetings.js';
 import { Loading, SquadProgress, squadCounts } from './ui.jsx';
 
 /** Waiting, needing-attention and last-synced figures, shared with the sync screen. */
-export async function syncFigures(/** @type {import('idb').IDBPDatabase} */ db) {
+export async function syncFigures(/** @type {import('../db/index.js').LocalDb} */ db) {
   const conflicts = await openConflicts(db);
   return {
     waiting: await db.count(OUTBOX),

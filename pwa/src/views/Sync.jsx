@@ -31,7 +31,7 @@ function fieldLabel(/** @type {string} */ field) {
   return t(`fields.${field}`);
 }
 
-async function loadConflicts(/** @type {import('idb').IDBPDatabase} */ db) {
+async function loadConflicts(/** @type {import('../db/index.js').LocalDb} */ db) {
   const open = await openConflicts(db);
   return Promise.all(
     open.map(async (c) => ({ conflict: c, shown: await getShown(db, c.entity, c.record_id), server: await db.get(RECORDS, [c.entity, c.record_id]) })),
