@@ -48,6 +48,7 @@ export const SESSION_ENDED = new Set([
  * @property {string} access_token
  * @property {string} refresh_token
  * @property {{id: number, name: string, role: string, language?: string, unit: {id: number, type: string, name: string}}} user
+ * @property {boolean} [expired]  the session ended (the tokens are gone; the outbox stays)
  */
 
 /**
