@@ -35,7 +35,7 @@ export function retryAfterSeconds(value, now = Date.now()) {
 }
 
 /** Codes after which the person has to log in again (the outbox stays). */
-export const SESSION_ENDED = new Set([
+const SESSION_ENDED = new Set([
   'session_expired',
   'token_revoked',
   'token_invalid',

@@ -2,8 +2,8 @@
 
 import { openDB, deleteDB } from 'idb';
 
-export const DB_NAME = 'booth-connect';
-export const DB_VERSION = 1;
+const DB_NAME = 'booth-connect';
+const DB_VERSION = 1;
 
 /** Server records as last pulled, keyed by [entity, id]: `{entity, id, version, record}`. */
 export const RECORDS = 'records';
@@ -120,7 +120,7 @@ export function openLocalDb() {
   return opening;
 }
 
-export async function closeLocalDb() {
+async function closeLocalDb() {
   if (opening) {
     const pending = opening;
     opening = null;
@@ -160,24 +160,6 @@ export async function atomically(db, stores, steps) {
     throw err;
   }
   await tx.done;
-}
-
-/**
- * @param {LocalDb} db
- * @param {string} key
- */
-export function getMeta(db, key) {
-  return db.get(META, key);
-}
-
-/**
- * @param {LocalDb} db
- * @param {string} key
- * @param {any} value
- */
-export async function setMeta(db, key, value) {
-  await db.put(META, value, key);
-  announceChange();
 }
 
 /** Empty every store but keep the device's identity and seq, so numbering never restarts. */

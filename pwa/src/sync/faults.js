@@ -11,9 +11,9 @@ import { ATTENTION, META, OUTBOX, atomically } from '../db/index.js';
 import { renumberFrom } from './outbox.js';
 
 /** Failures of one batch before its mutations are sent one at a time. */
-export const SPLIT_AFTER = 3;
+const SPLIT_AFTER = 3;
 /** Failures of one mutation sent alone before it is set aside. */
-export const WITHDRAW_AFTER = 3;
+const WITHDRAW_AFTER = 3;
 /** Where the count of failures is kept (shared by the page and the service worker). */
 const TROUBLE = 'push_trouble';
 

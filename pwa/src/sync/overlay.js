@@ -43,7 +43,7 @@ export function overlay(server, pending) {
  * @param {any[]} conflicts
  * @returns {SyncState}
  */
-export function syncState(pending, rejected, conflicts) {
+function syncState(pending, rejected, conflicts) {
   if (rejected.length) return 'rejected';
   if (conflicts.length) return 'conflict';
   if (pending.length) return 'waiting';

@@ -12,7 +12,7 @@ import { getApi, notNowToAlerts, saveChange } from '../runtime.js';
 import { newId } from '../sync/outbox.js';
 import { Empty, Loading, Page, SyncBadge } from './ui.jsx';
 
-export const RSVP_ANSWERS = /** @type {const} */ (['yes', 'no', 'maybe']);
+const RSVP_ANSWERS = /** @type {const} */ (['yes', 'no', 'maybe']);
 // Asked again a week after "not now": a person may change their mind, but not be nagged.
 const ASK_AGAIN_MS = 7 * 24 * 3600 * 1000;
 
@@ -23,7 +23,7 @@ function base64UrlToBytes(text) {
 }
 
 /** Whether this browser can show alerts while the app is closed. */
-export function alertsSupported() {
+function alertsSupported() {
   return (
     typeof window !== 'undefined' &&
     'serviceWorker' in navigator &&
@@ -38,7 +38,7 @@ export function alertsSupported() {
  * copy current after the browser renews it.
  * @returns {Promise<boolean>} whether the phone is subscribed on the server
  */
-export async function saveSubscription() {
+async function saveSubscription() {
   if (!alertsSupported() || Notification.permission !== 'granted') return false;
   const api = getApi();
   const registration = await navigator.serviceWorker.ready;
