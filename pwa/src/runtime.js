@@ -3,7 +3,7 @@
 import { useEffect, useState } from 'preact/hooks';
 
 import { createApi } from './api/client.js';
-import { declineAlerts, outboxSize, readSession, storeSession, saveProfile } from './data/index.js';
+import { declineAlerts, outboxSize, readSession, saveProfile, storeSession } from './data/index.js';
 import { clearLocalData, deleteLocalDb, onBlocking, openLocalDb } from './db/index.js';
 import { createSyncEngine } from './sync/engine.js';
 import { deviceId, discardRejected, enqueue, resendSetAside } from './sync/outbox.js';
