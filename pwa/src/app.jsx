@@ -2,12 +2,12 @@
 
 import { useEffect } from 'preact/hooks';
 
-import { ATTENTION, META, OUTBOX } from './db/index.js';
-import { openConflicts } from './sync/overlay.js';
+import { useRoleLists, useSession, useSyncFigures } from './data/hooks.js';
 import { t, useLang } from './i18n/index.js';
+import { mayOpen } from './roles.js';
 import { matchRoute, navigate, useLocation } from './router.js';
 import { routes, tabs } from './routes.js';
-import { useLive, useOnline, useSyncStatus } from './runtime.js';
+import { useOnline, useSyncStatus } from './runtime.js';
 import { applyUpdate, useUpdateReady } from './sw-register.js';
 import { Loading, Page } from './views/ui.jsx';
 
@@ -42,16 +42,16 @@ function UpdatePrompt() {
   );
 }
 
-function Tabs({ role, path }) {
-  const attention = useLive(async (db) => (await db.count(ATTENTION)) + (await openConflicts(db)).length);
-  const waiting = useLive((db) => db.count(OUTBOX));
+function Tabs({ role, roleLists, path }) {
+  const figures = useSyncFigures();
+  const attention = figures ? figures.attention : 0;
   return (
     <nav class="tabs" aria-label={t('nav.label')}>
       {tabs
-        .filter((tab) => !tab.roles || tab.roles.includes(role))
+        .filter((tab) => mayOpen(tab, role, roleLists))
         .map((tab) => {
           const active = tab.path === '/' ? path === '/' : path === tab.path || path.startsWith(tab.path + '/');
-          const count = tab.key === 'sync' ? (attention || 0) + (waiting || 0) : 0;
+          const count = tab.key === 'sync' && figures ? figures.attention + figures.waiting : 0;
           return (
             <a key={tab.key} href={tab.path} class={active ? 'tab active' : 'tab'} aria-current={active ? 'page' : undefined}>
               <span>{t(`nav.${tab.key}`)}</span>
@@ -74,7 +74,8 @@ function NotFound() {
 export function App() {
   useLang();
   const { path, query } = useLocation();
-  const session = useLive(async (db) => (await db.get(META, 'session')) || null);
+  const session = useSession();
+  const roleLists = useRoleLists();
   const match = matchRoute(routes, path);
   const loggedIn = !!(session && session.access_token);
   const needsLogin = session !== undefined && !loggedIn && !(match && match.route.public);
@@ -84,7 +85,7 @@ export function App() {
     else if (loggedIn && path === '/login') navigate('/', { replace: true });
   }, [needsLogin, loggedIn, path]);
 
-  if (session === undefined || needsLogin) return <Loading />;
+  if (session === undefined || roleLists === undefined || needsLogin) return <Loading />;
   if (!loggedIn) {
     const View = match ? match.route.view : NotFound;
     return (
@@ -93,7 +94,7 @@ export function App() {
       </main>
     );
   }
-  const allowed = match && (!match.route.roles || match.route.roles.includes(session.user.role));
+  const allowed = match && mayOpen(match.route, session.user.role, roleLists);
   const View = allowed ? match.route.view : NotFound;
   return (
     <div class="shell">
@@ -102,7 +103,7 @@ export function App() {
       <main class="main">
         <View key={path} params={match ? match.params : {}} query={query} session={session} />
       </main>
-      <Tabs role={session.user.role} path={path} />
+      <Tabs role={session.user.role} roleLists={roleLists} path={path} />
     </div>
   );
 }

@@ -10,13 +10,11 @@ import { MeetingDetail, Meetings } from './views/meetings.js';
 import { Settings } from './views/Settings.jsx';
 import { Sync } from './views/Sync.jsx';
 
-/** Roles that approve members (a block president, or a role above over that block). */
-export const APPROVERS = ['block_president', 'district_president', 'admin'];
-
 /**
  * Order matters: the first pattern that matches wins ("/members/new" before "/members/:id").
- * `public` screens need no login; `roles` limits a screen to those roles.
- * @type {{path: string, view: any, public?: boolean, roles?: string[]}[]}
+ * `public` screens need no login; `roles` limits a screen to one of the server's role lists
+ * (roles.js): approvals are for its reviewers.
+ * @type {{path: string, view: any, public?: boolean, roles?: keyof import('./roles.js').RoleLists}[]}
  */
 export const routes = [
   { path: '/login', view: Login, public: true },
@@ -27,7 +25,7 @@ export const routes = [
   { path: '/grievances', view: Grievances },
   { path: '/grievances/new', view: GrievanceForm },
   { path: '/grievances/:id', view: GrievanceDetail },
-  { path: '/approvals', view: Approvals, roles: APPROVERS },
+  { path: '/approvals', view: Approvals, roles: 'reviewers' },
   { path: '/meetings', view: Meetings },
   { path: '/meetings/:id', view: MeetingDetail },
   { path: '/sync', view: Sync },
@@ -35,15 +33,15 @@ export const routes = [
 ];
 
 /**
- * The bottom tabs: catalogue key under "nav.", path, and the roles that see it. At most six
- * fit a 360 px screen in Hindi; settings is reached from the top bar.
- * @type {{key: string, path: string, roles?: string[]}[]}
+ * The bottom tabs: catalogue key under "nav.", path, and the role list that sees it. At most
+ * six fit a 360 px screen in Hindi; settings is reached from the top bar.
+ * @type {{key: string, path: string, roles?: keyof import('./roles.js').RoleLists}[]}
  */
 export const tabs = [
   { key: 'home', path: '/' },
   { key: 'members', path: '/members' },
   { key: 'grievances', path: '/grievances' },
-  { key: 'approvals', path: '/approvals', roles: APPROVERS },
+  { key: 'approvals', path: '/approvals', roles: 'reviewers' },
   { key: 'meetings', path: '/meetings' },
   { key: 'sync', path: '/sync' },
 ];

@@ -3,14 +3,15 @@
 import { useEffect, useState } from 'preact/hooks';
 
 import { createApi } from './api/client.js';
-import { META, clearLocalData, deleteLocalDb, onBlocking, onChange, openLocalDb } from './db/index.js';
+import { declineAlerts, outboxSize, readSession, saveProfile, storeSession } from './data/index.js';
+import { clearLocalData, deleteLocalDb, onBlocking, openLocalDb } from './db/index.js';
 import { createSyncEngine } from './sync/engine.js';
-import { deviceId, enqueue } from './sync/outbox.js';
+import { deviceId, discardRejected, enqueue, resendSetAside } from './sync/outbox.js';
 import { createScheduler } from './sync/scheduler.js';
 import { chosenLang, setLang } from './i18n/index.js';
 import { checkForUpdate } from './sw-register.js';
 
-/** @type {import('idb').IDBPDatabase} */
+/** @type {import('./db/index.js').LocalDb} */
 let db;
 /** @type {import('./api/client.js').Api} */
 let api;
@@ -79,7 +80,7 @@ export function getApi() {
 
 /** Sync now if logged in; failures retry by themselves with backoff. */
 export async function syncNow() {
-  const session = await db.get(META, 'session');
+  const session = await readSession(db);
   if (!session || !session.access_token) return null;
   return scheduler.run();
 }
@@ -95,6 +96,28 @@ export async function saveChange(change) {
   return mutation;
 }
 
+/**
+ * Drop a change in needs attention the person chose not to fix.
+ * @param {number} key  its key in the needs-attention list
+ */
+export function discardChange(key) {
+  return discardRejected(db, key);
+}
+
+/**
+ * Send a change that was set aside again, now.
+ * @param {number} key  its key in the needs-attention list
+ */
+export async function sendAgain(key) {
+  await resendSetAside(db, key);
+  return syncNow();
+}
+
+/** The person said "not now" to meeting alerts: ask again only a week later. */
+export function notNowToAlerts() {
+  return declineAlerts(db, Date.now());
+}
+
 function requestBackgroundSync() {
   if (!('serviceWorker' in navigator)) return;
   navigator.serviceWorker.ready
@@ -107,14 +130,12 @@ function requestBackgroundSync() {
 /** The person's profile and, for a block president, the booths of the block. */
 async function refreshProfile() {
   try {
-    const session = await db.get(META, 'session');
+    const session = await readSession(db);
     if (!session || !session.access_token) return;
+    // The answer carries the server's role lists (roles.js): kept for offline use.
     const me = await api.get('/api/me');
-    if (me) await db.put(META, me, 'me');
-    if (session.user.role !== 'volunteer') {
-      const tree = await api.get('/api/units/tree');
-      if (tree) await db.put(META, tree, 'units');
-    }
+    await saveProfile(db, { me });
+    if (session.user.role !== 'volunteer') await saveProfile(db, { units: await api.get('/api/units/tree') });
   } catch {
     // Offline, or an older server: what we have stays.
   }
@@ -134,17 +155,17 @@ function deviceName() {
  * @param {string} password
  */
 export async function logIn(phone, password) {
-  const previous = await db.get(META, 'session');
-  const waiting = await db.count('outbox');
+  const previous = await readSession(db);
+  const waiting = await outboxSize(db);
   const session = await api.login(phone, password, await deviceId(db), deviceName());
   if (previous && previous.user && previous.user.id !== session.user.id) {
     if (waiting) {
       await api.logout();
-      await db.put(META, previous, 'session');
+      await storeSession(db, previous);
       throw Object.assign(new Error('other account'), { code: 'other_account_waiting' });
     }
     await clearLocalData(db, { keepDevice: true });
-    await db.put(META, session, 'session');
+    await storeSession(db, session);
   }
   // A language picked on this phone wins and is saved to the account; otherwise the
   // account's language (picked on another phone) applies here too.
@@ -162,45 +183,6 @@ export async function logOut() {
   scheduler.stop();
   await deleteLocalDb();
   location.assign('/login');
-}
-
-/**
- * The result of `query(db)`, re-read whenever local data changes anywhere.
- * @template T
- * @param {(db: import('idb').IDBPDatabase) => Promise<T>} query
- * @param {any[]} [deps]
- * @returns {T|undefined}  undefined until the first answer
- */
-export function useLive(query, deps = []) {
-  const [value, setValue] = useState(/** @type {T|undefined} */ (undefined));
-  useEffect(() => {
-    let alive = true;
-    let again = false;
-    let reading = false;
-    const read = async () => {
-      if (reading) {
-        again = true;
-        return;
-      }
-      reading = true;
-      try {
-        do {
-          again = false;
-          const result = await query(db);
-          if (alive) setValue(() => result);
-        } while (again && alive);
-      } finally {
-        reading = false;
-      }
-    };
-    read();
-    const off = onChange(read);
-    return () => {
-      alive = false;
-      off();
-    };
-  }, deps);
-  return value;
 }
 
 /** Whether a sync is running, and how the last one went. */

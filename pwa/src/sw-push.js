@@ -43,7 +43,7 @@ function parseAlert(data) {
  * @param {ServiceWorkerGlobalScope} worker
  * @param {MeetingAlert} alert
  */
-export async function showAlert(worker, alert) {
+async function showAlert(worker, alert) {
   const shown = await worker.registration.getNotifications({ tag: alert.tag });
   if (shown.some((n) => n.data && n.data.event === alert.event)) return;
   const limit = /** @type {any} */ (Notification).maxActions ?? alert.actions.length;
@@ -64,7 +64,7 @@ export async function showAlert(worker, alert) {
 /**
  * The id of this person's RSVP to the meeting, if the phone already has one (pulled, or
  * still in the outbox), so a second answer changes it rather than adding another.
- * @param {import('idb').IDBPDatabase} db
+ * @param {import('./db/index.js').LocalDb} db
  * @param {string} meetingId
  * @param {number} userId
  */
@@ -85,7 +85,7 @@ async function rsvpId(db, meetingId, userId) {
  * @param {'yes'|'no'|'maybe'} answer
  * @returns {Promise<boolean>} false when nobody is logged in on this phone
  */
-export async function answerFromNotification(worker, notification, answer) {
+async function answerFromNotification(worker, notification, answer) {
   const data = notification.data || {};
   const db = await openLocalDb();
   const session = await db.get(META, 'session');
@@ -132,7 +132,7 @@ async function openMeeting(worker, url) {
  * @param {Notification} notification
  * @param {string} action
  */
-export async function onNotificationClick(worker, notification, action) {
+async function onNotificationClick(worker, notification, action) {
   notification.close();
   const data = notification.data || {};
   const match = RSVP_ACTION.exec(action || '');

@@ -12,7 +12,7 @@ import { getLang } from './i18n/index.js';
  * @param {Unit|null|undefined} tree
  * @returns {Unit[]}
  */
-export function boothsOf(tree) {
+function boothsOf(tree) {
   if (!tree) return [];
   if (tree.type === 'booth') return [tree];
   return (tree.children || []).flatMap(boothsOf);

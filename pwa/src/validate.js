@@ -2,7 +2,6 @@
 
 export const GENDERS = ['male', 'female', 'other'];
 export const SKILLS = ['speaker', 'social_media', 'writing', 'organiser', 'booth_management', 'other'];
-export const MEMBER_STATUSES = ['pending', 'approved', 'rejected', 'waitlisted'];
 export const GRIEVANCE_CATEGORIES = [
   'road',
   'water',
@@ -17,7 +16,6 @@ export const GRIEVANCE_CATEGORIES = [
   'party_conduct',
   'other',
 ];
-export const GRIEVANCE_STATUSES = ['new', 'acknowledged', 'in_progress', 'resolved', 'reopened', 'closed', 'withdrawn'];
 export const SQUAD_SIZE = 20;
 
 /** NFC-normalised and trimmed, as the server stores text. */
@@ -29,7 +27,7 @@ export function clean(/** @type {string} */ text) {
  * A 10-digit Indian mobile, with +91 or a leading 0 and spaces or dashes stripped; null if not one.
  * @param {string} value
  */
-export function normalisePhone(value) {
+function normalisePhone(value) {
   let digits = (value || '').replace(/[\s-]/g, '');
   if (digits.startsWith('+91')) digits = digits.slice(3);
   else if (digits.length === 11 && digits.startsWith('0')) digits = digits.slice(1);
@@ -37,7 +35,7 @@ export function normalisePhone(value) {
 }
 
 /** Three letters and seven digits, upper-cased; null if not a voter ID. */
-export function normaliseEpic(/** @type {string} */ value) {
+function normaliseEpic(/** @type {string} */ value) {
   const epic = (value || '').replace(/\s/g, '').toUpperCase();
   return /^[A-Z]{3}\d{7}$/.test(epic) ? epic : null;
 }

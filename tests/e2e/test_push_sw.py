@@ -105,8 +105,8 @@ def run_push_worker(server, vapid_private):
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def test_alert_shows_in_the_service_worker_and_rsvp_button_answers_offline(phones, clean_server):
-    server = clean_server
+def volunteer_phone(phones, server):
+    """A volunteer logged in on a phone that may show notifications; with their user and device."""
     server.execute("DELETE FROM push_subscriptions")
     phone = phones()
     phone.context.grant_permissions(["notifications"], origin=server.url)
@@ -116,7 +116,12 @@ def test_alert_shows_in_the_service_worker_and_rsvp_button_answers_offline(phone
         "WHERE u.phone = %s ORDER BY d.created_at DESC LIMIT 1",
         VOLUNTEER,
     )
+    return phone, user_id, device_id
 
+
+def send_meeting_alert(server, user_id, device_id):
+    """Create a meeting and run `push-worker` once against the stand-in push service, which
+    holds the phone's subscription; return the meeting id and the decrypted message."""
     vapid = ec.generate_private_key(ec.SECP256R1())
     vapid_private = b64url(vapid.private_numbers().private_value.to_bytes(32, "big"))
     with PushServiceStandin(public_key_b64(vapid)) as standin:
@@ -135,9 +140,11 @@ def test_alert_shows_in_the_service_worker_and_rsvp_button_answers_offline(phone
         meeting_id = create_meeting(server, int(time.time() * 1000) + 2 * 24 * 3600 * 1000)
         assert run_push_worker(server, vapid_private)["sent"] == 1
         [message] = standin.received
-    assert message.payload["title"] == "नई बैठक: बूथ समिति की बैठक"
+    return meeting_id, message
 
-    # Hand the decrypted payload to the app's service worker, as the browser would.
+
+def push_delivery(phone, server):
+    """A function handing a payload to the app's service worker, as the browser would."""
     cdp = phone.context.new_cdp_session(phone.page)
     registrations = []
     cdp.on(
@@ -149,14 +156,22 @@ def test_alert_shows_in_the_service_worker_and_rsvp_button_answers_offline(phone
         phone.page,
         lambda: next((r for r in registrations if r["scopeURL"] == server.url + "/"), None),
     )
-    cdp.send(
-        "ServiceWorker.deliverPushMessage",
-        {
-            "origin": server.url,
-            "registrationId": registration["registrationId"],
-            "data": json.dumps(message.payload, ensure_ascii=False),
-        },
-    )
+
+    def deliver(payload):
+        cdp.send(
+            "ServiceWorker.deliverPushMessage",
+            {
+                "origin": server.url,
+                "registrationId": registration["registrationId"],
+                "data": json.dumps(payload, ensure_ascii=False),
+            },
+        )
+
+    return deliver
+
+
+def check_notification(phone, meeting_id):
+    """The one notification shown: the meeting's title, place, tag, link and RSVP buttons."""
     [shown] = wait_for(phone.page, lambda: phone.page.evaluate(NOTIFICATIONS))
     assert shown["title"] == "नई बैठक: बूथ समिति की बैठक"
     assert "काँके प्रखंड कार्यालय" in shown["body"]
@@ -166,19 +181,10 @@ def test_alert_shows_in_the_service_worker_and_rsvp_button_answers_offline(phone
     assert shown["actions"] == ["rsvp-yes", "rsvp-no", "rsvp-maybe"][:max_actions]
     assert shown["actions"][0] == "rsvp-yes"
 
-    # The same alert delivered twice (a retry after a lost answer) shows once.
-    cdp.send(
-        "ServiceWorker.deliverPushMessage",
-        {
-            "origin": server.url,
-            "registrationId": registration["registrationId"],
-            "data": json.dumps(message.payload, ensure_ascii=False),
-        },
-    )
-    phone.page.wait_for_timeout(500)
-    assert len(phone.page.evaluate(NOTIFICATIONS)) == 1
 
-    # "आऊँगा" tapped with no network: the answer waits in the outbox.
+def answer_yes_offline(phone, server, meeting_id):
+    """Tap "आऊँगा" with no network: the answer waits in the outbox, and the notification
+    says it was taken; return the service worker."""
     phone.offline()
     [service_worker] = phone.context.service_workers
     service_worker.evaluate(CLICK, "rsvp-yes")
@@ -193,7 +199,25 @@ def test_alert_shows_in_the_service_worker_and_rsvp_button_answers_offline(phone
     assert confirmation["body"] == "✓ आऊँगा"
     assert confirmation["actions"] == []
     assert server.query("SELECT answer FROM rsvps") == []
+    return service_worker
 
+
+def test_alert_shows_in_the_service_worker_and_rsvp_button_answers_offline(phones, clean_server):
+    server = clean_server
+    phone, user_id, device_id = volunteer_phone(phones, server)
+    meeting_id, message = send_meeting_alert(server, user_id, device_id)
+    assert message.payload["title"] == "नई बैठक: बूथ समिति की बैठक"
+
+    deliver = push_delivery(phone, server)
+    deliver(message.payload)
+    check_notification(phone, meeting_id)
+
+    # The same alert delivered twice (a retry after a lost answer) shows once.
+    deliver(message.payload)
+    phone.page.wait_for_timeout(500)
+    assert len(phone.page.evaluate(NOTIFICATIONS)) == 1
+
+    service_worker = answer_yes_offline(phone, server, meeting_id)
     phone.online()
     phone.wait_synced()
     assert server.query("SELECT user_id, answer FROM rsvps WHERE meeting_id = %s", meeting_id) == [

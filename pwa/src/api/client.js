@@ -35,7 +35,7 @@ export function retryAfterSeconds(value, now = Date.now()) {
 }
 
 /** Codes after which the person has to log in again (the outbox stays). */
-export const SESSION_ENDED = new Set([
+const SESSION_ENDED = new Set([
   'session_expired',
   'token_revoked',
   'token_invalid',
@@ -48,6 +48,7 @@ export const SESSION_ENDED = new Set([
  * @property {string} access_token
  * @property {string} refresh_token
  * @property {{id: number, name: string, role: string, language?: string, unit: {id: number, type: string, name: string}}} user
+ * @property {boolean} [expired]  the session ended (the tokens are gone; the outbox stays)
  */
 
 /**
@@ -64,7 +65,7 @@ const GZIP_OVER = 2048;
 
 /**
  * @param {object} options
- * @param {import('idb').IDBPDatabase} options.db  where the session lives
+ * @param {import('../db/index.js').LocalDb} options.db  where the session lives
  * @param {typeof fetch} [options.fetch]
  * @param {string} [options.base]  origin of the server; empty for the app's own
  */

@@ -2,8 +2,8 @@
 
 import { openDB, deleteDB } from 'idb';
 
-export const DB_NAME = 'booth-connect';
-export const DB_VERSION = 1;
+const DB_NAME = 'booth-connect';
+const DB_VERSION = 1;
 
 /** Server records as last pulled, keyed by [entity, id]: `{entity, id, version, record}`. */
 export const RECORDS = 'records';
@@ -19,6 +19,7 @@ export const CONFLICTS = 'conflicts';
 /** Single values by name: device id, seq, hlc, cursor, session, last sync. */
 export const META = 'meta';
 
+/** @type {StoreName[]} */
 export const ALL_STORES = [RECORDS, OUTBOX, ATTENTION, CONFLICTS, META];
 
 /**
@@ -40,9 +41,37 @@ export const ALL_STORES = [RECORDS, OUTBOX, ATTENTION, CONFLICTS, META];
  */
 
 /**
+ * A server record as last pulled; `record.deleted` marks one deleted on the server.
+ * @typedef {{entity: string, id: string, version: number|null, record: Record<string, any>}} ServerRecord
+ */
+
+/**
+ * A conflict record made by the server (values that lost a merge), as pulled.
+ * @typedef {{id: string, entity: string, record_id: string, kind?: string, resolved?: boolean,
+ *            version?: number, lost?: Record<string, any>, kept?: Record<string, any>}} Conflict
+ */
+
+/**
+ * Every store of the phone's database, its key and value, and its indexes. The `meta`
+ * store holds single values under these names: device_id, seq, hlc, cursor, session, me
+ * (the /api/me answer, with the server's role lists), units (the unit tree), last_synced_at,
+ * last_error, retry_at, push_trouble, push_declined_at.
+ * @typedef {import('idb').DBSchema & {
+ *   records: {key: [string, string], value: ServerRecord, indexes: {entity: string}},
+ *   outbox: {key: number, value: Mutation, indexes: {record: [string, string]}},
+ *   attention: {key: number, value: Mutation, indexes: {record: [string, string]}},
+ *   conflicts: {key: string, value: Conflict, indexes: {record: [string, string]}},
+ *   meta: {key: string, value: any},
+ * }} BoothDB
+ */
+
+/** @typedef {import('idb').IDBPDatabase<BoothDB>} LocalDb */
+/** @typedef {import('idb').StoreNames<BoothDB>} StoreName */
+
+/**
  * Each step brings a database from version N-1 to N; never edit a step once released,
  * add the next one, so a phone that skipped releases upgrades through every step.
- * @param {import('idb').IDBPDatabase} db
+ * @param {LocalDb} db
  * @param {number} oldVersion
  */
 function upgrade(db, oldVersion) {
@@ -59,7 +88,7 @@ function upgrade(db, oldVersion) {
   }
 }
 
-/** @type {Promise<import('idb').IDBPDatabase>|null} */
+/** @type {Promise<LocalDb>|null} */
 let opening = null;
 /** @type {Set<() => void>} */
 const blockingListeners = new Set();
@@ -91,7 +120,7 @@ export function openLocalDb() {
   return opening;
 }
 
-export async function closeLocalDb() {
+async function closeLocalDb() {
   if (opening) {
     const pending = opening;
     opening = null;
@@ -113,8 +142,8 @@ export async function deleteLocalDb() {
  * Run `steps` in one readwrite transaction that commits all or nothing. A request that
  * throws synchronously (a bad key) does not abort a transaction by itself, so abort it
  * here: otherwise half a page would be committed.
- * @param {import('idb').IDBPDatabase} db
- * @param {string[]} stores
+ * @param {LocalDb} db
+ * @param {StoreName[]} stores
  * @param {(tx: import('idb').IDBPTransaction<any, any, 'readwrite'>) => Promise<void>} steps
  */
 export async function atomically(db, stores, steps) {
@@ -131,24 +160,6 @@ export async function atomically(db, stores, steps) {
     throw err;
   }
   await tx.done;
-}
-
-/**
- * @param {import('idb').IDBPDatabase} db
- * @param {string} key
- */
-export function getMeta(db, key) {
-  return db.get(META, key);
-}
-
-/**
- * @param {import('idb').IDBPDatabase} db
- * @param {string} key
- * @param {any} value
- */
-export async function setMeta(db, key, value) {
-  await db.put(META, value, key);
-  announceChange();
 }
 
 /** Empty every store but keep the device's identity and seq, so numbering never restarts. */

@@ -7,7 +7,6 @@ import hi from './hi.js';
 
 /** @type {Record<string, any>} */
 const CATALOGUES = { hi, en };
-export const LANGUAGES = /** @type {const} */ (['hi', 'en']);
 const STORAGE_KEY = 'booth-connect-lang';
 
 function stored() {

@@ -16,13 +16,13 @@ import { withLock } from './locks.js';
 import { countFault, countSuccess, isServerFault, readTrouble, batchLimit, setAside } from './faults.js';
 import { deviceId, renumberFrom, toWire } from './outbox.js';
 
-export const SCHEMA_VERSION = 1;
+const SCHEMA_VERSION = 1;
 /** The server takes at most 500 mutations and 1 MiB a push; stay under both. */
-export const PUSH_MAX_MUTATIONS = 500;
-export const PUSH_MAX_BYTES = 900 * 1024;
+const PUSH_MAX_MUTATIONS = 500;
+const PUSH_MAX_BYTES = 900 * 1024;
 export const PULL_LIMIT = 500;
 /** The longest `Retry-After` obeyed: a wrong header must not stop syncing for days. */
-export const MAX_RETRY_AFTER_MS = 60 * 60 * 1000;
+const MAX_RETRY_AFTER_MS = 60 * 60 * 1000;
 
 /** @typedef {import('../db/index.js').Mutation} Mutation */
 /**
@@ -74,7 +74,7 @@ async function storeChange(tx, change) {
 
 /**
  * @param {object} options
- * @param {import('idb').IDBPDatabase} options.db
+ * @param {import('../db/index.js').LocalDb} options.db
  * @param {import('../api/client.js').Api} options.api
  * @param {() => number} [options.now]
  */

@@ -11,9 +11,9 @@ import { ATTENTION, META, OUTBOX, atomically } from '../db/index.js';
 import { renumberFrom } from './outbox.js';
 
 /** Failures of one batch before its mutations are sent one at a time. */
-export const SPLIT_AFTER = 3;
+const SPLIT_AFTER = 3;
 /** Failures of one mutation sent alone before it is set aside. */
-export const WITHDRAW_AFTER = 3;
+const WITHDRAW_AFTER = 3;
 /** Where the count of failures is kept (shared by the page and the service worker). */
 const TROUBLE = 'push_trouble';
 
@@ -40,7 +40,7 @@ export function isServerFault(err) {
   return err.status >= 500 && err.status !== 503 && err.status !== 504;
 }
 
-/** @param {import('idb').IDBPDatabase} db */
+/** @param {import('../db/index.js').LocalDb} db */
 export async function readTrouble(db) {
   return /** @type {Trouble} */ ((await db.get(META, TROUBLE)) || {});
 }
@@ -58,7 +58,7 @@ export function batchLimit(trouble, first, max) {
 /**
  * Count a server fault of the push of `batch`: 'wait' (back off and send it again),
  * 'split' (send its mutations one at a time, now) or 'set-aside' (its one mutation).
- * @param {import('idb').IDBPDatabase} db
+ * @param {import('../db/index.js').LocalDb} db
  * @param {Mutation[]} batch
  * @returns {Promise<'wait'|'split'|'set-aside'>}
  */
@@ -78,7 +78,7 @@ export async function countFault(db, batch) {
 /**
  * A push of `batch` was answered: the failures are over; one-at-a-time sending goes on
  * until the batch that failed has gone through.
- * @param {import('idb').IDBPDatabase} db
+ * @param {import('../db/index.js').LocalDb} db
  * @param {Mutation[]} batch
  */
 export async function countSuccess(db, batch) {
@@ -99,7 +99,7 @@ export async function countSuccess(db, batch) {
  * renumbered. The set-aside entry is keyed just below the seq it held (seq - 1/2, then
  * seq - 1/4 ... if that seq is set aside again), never by a seq the server could answer.
  * It goes out again only as a new mutation, when the person sends it again or fixes it.
- * @param {import('idb').IDBPDatabase} db
+ * @param {import('../db/index.js').LocalDb} db
  * @param {Mutation} m
  * @param {{code: string, message: string, status: number}} error
  * @param {number} serverLastSeq

@@ -10,7 +10,7 @@ export function formatHlc(ms, counter, deviceId) {
 }
 
 /** @param {string|null|undefined} hlc */
-export function parseHlc(hlc) {
+function parseHlc(hlc) {
   if (!hlc) return { ms: 0, counter: 0 };
   const [ms, counter] = hlc.split('-');
   return { ms: Number(ms) || 0, counter: parseInt(counter, 16) || 0 };

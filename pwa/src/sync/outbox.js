@@ -34,7 +34,7 @@ export async function deviceId(db) {
  * that entry (same seq), so a form saved five times offline is one mutation; an entry
  * already sent is never changed, since the server may have applied it.
  *
- * @param {import('idb').IDBPDatabase} db
+ * @param {import('../db/index.js').LocalDb} db
  * @param {Change} change
  * @param {{now?: () => number}} [options]
  * @returns {Promise<Mutation>}
@@ -144,7 +144,7 @@ export async function discardRejected(db, seq) {
  * mutation at the end of the outbox. Its base version stays the one it was made against;
  * what the person did to the record since then wins: fields changed again keep their newer
  * values, and a later delete stays a delete.
- * @param {import('idb').IDBPDatabase} db
+ * @param {import('../db/index.js').LocalDb} db
  * @param {number} key  its key in the needs-attention list
  */
 export async function resendSetAside(db, key) {

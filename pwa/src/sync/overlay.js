@@ -4,6 +4,8 @@ import { ATTENTION, CONFLICTS, OUTBOX, RECORDS } from '../db/index.js';
 import { pendingOnly } from './outbox.js';
 
 /** @typedef {import('../db/index.js').Mutation} Mutation */
+/** @typedef {import('../db/index.js').Conflict} Conflict */
+/** @typedef {import('../db/index.js').LocalDb} LocalDb */
 /** @typedef {'synced'|'waiting'|'conflict'|'rejected'} SyncState */
 /**
  * @typedef {object} ShownRecord
@@ -12,7 +14,7 @@ import { pendingOnly } from './outbox.js';
  * @property {number|null} version  the server version this phone last saw
  * @property {Mutation[]} pending
  * @property {Mutation[]} rejected
- * @property {any[]} conflicts  unresolved conflict records about it
+ * @property {Conflict[]} conflicts  unresolved conflict records about it
  */
 
 /**
@@ -41,7 +43,7 @@ export function overlay(server, pending) {
  * @param {any[]} conflicts
  * @returns {SyncState}
  */
-export function syncState(pending, rejected, conflicts) {
+function syncState(pending, rejected, conflicts) {
   if (rejected.length) return 'rejected';
   if (conflicts.length) return 'conflict';
   if (pending.length) return 'waiting';
@@ -52,7 +54,7 @@ export function syncState(pending, rejected, conflicts) {
  * Every record of an entity as the phone shows it, pending creations included. A rejected
  * creation is shown (marked rejected) so the person can fix it; a rejected edit is not laid
  * over the server's state, which it never changed.
- * @param {import('idb').IDBPDatabase} db
+ * @param {LocalDb} db
  * @param {string} entity
  * @returns {Promise<ShownRecord[]>}
  */
@@ -78,10 +80,8 @@ export async function listShown(db, entity) {
   for (const row of server) Object.assign(entry(row.id), { server: row.record, version: row.version });
   for (const m of outbox) if (m.entity === entity) entry(m.id).pending.push(m);
   for (const m of attention) if (m.entity === entity) entry(m.id).rejected.push(m);
-  for (const c of conflicts) {
-    if (c.entity === entity && !c.resolved && !isBeingResolved(c, outbox) && byId.has(c.record_id)) {
-      entry(c.record_id).conflicts.push(c);
-    }
+  for (const c of stillOpen(conflicts, outbox)) {
+    if (c.entity === entity && byId.has(c.record_id)) entry(c.record_id).conflicts.push(c);
   }
   /** @type {ShownRecord[]} */
   const shown = [];
@@ -105,7 +105,7 @@ export async function listShown(db, entity) {
 
 /**
  * One record as the phone shows it, or null when it is unknown or deleted.
- * @param {import('idb').IDBPDatabase} db
+ * @param {LocalDb} db
  * @param {string} entity
  * @param {string} id
  * @returns {Promise<ShownRecord|null>}
@@ -120,7 +120,7 @@ export async function getShown(db, entity, id) {
     tx.objectStore(OUTBOX).getAll().then(pendingOnly),
   ]);
   await tx.done;
-  const open = conflicts.filter((c) => !c.resolved && !isBeingResolved(c, resolutions));
+  const open = stillOpen(conflicts, resolutions);
   let record = overlay(row?.record, pending);
   if (!record && !row && !pending.length && rejected.length) {
     record = overlay(null, rejected.filter((m) => m.op === 'upsert'));
@@ -139,8 +139,8 @@ export async function getShown(db, entity, id) {
 /**
  * Conflicts still open for the person: not resolved on the server, and no resolution
  * waiting in the outbox.
- * @param {import('idb').IDBPDatabase} db
- * @returns {Promise<any[]>}
+ * @param {LocalDb} db
+ * @returns {Promise<Conflict[]>}
  */
 export async function openConflicts(db) {
   const tx = db.transaction([CONFLICTS, OUTBOX]);
@@ -149,13 +149,18 @@ export async function openConflicts(db) {
     tx.objectStore(OUTBOX).getAll().then(pendingOnly),
   ]);
   await tx.done;
-  return conflicts.filter((c) => !c.resolved && !isBeingResolved(c, outbox));
+  return stillOpen(conflicts, outbox);
 }
 
 /**
- * @param {any} conflict
- * @param {Mutation[]} outbox
+ * The conflicts of `conflicts` still open: not resolved on the server, and no resolution
+ * among the `pending` outbox entries.
+ * @param {Conflict[]} conflicts
+ * @param {Mutation[]} pending
  */
-function isBeingResolved(conflict, outbox) {
-  return outbox.some((m) => m.entity === 'conflict' && m.id === conflict.id && m.fields?.resolved === true);
+export function stillOpen(conflicts, pending) {
+  const resolving = new Set(
+    pending.filter((m) => m.entity === 'conflict' && m.fields?.resolved === true).map((m) => m.id),
+  );
+  return conflicts.filter((c) => !c.resolved && !resolving.has(c.id));
 }

@@ -2,10 +2,9 @@
 
 import { useState } from 'preact/hooks';
 
-import { META } from '../db/index.js';
+import { useRecords, useUnits } from '../data/hooks.js';
 import { t } from '../i18n/index.js';
-import { saveChange, useLive } from '../runtime.js';
-import { listShown } from '../sync/overlay.js';
+import { saveChange } from '../runtime.js';
 import { myBooths, unitName } from '../units.js';
 import { clean } from '../validate.js';
 import { Empty, Loading, Page, SquadProgress, StatusBadge, SyncBadge, squadCounts } from './ui.jsx';
@@ -82,8 +81,10 @@ function PendingMember({ shown, boothLabel }) {
 }
 
 export function Approvals({ session }) {
-  const data = useLive(async (db) => ({ members: await listShown(db, 'member'), tree: await db.get(META, 'units') }));
-  if (!data) return <Loading />;
+  const members = useRecords('member');
+  const tree = useUnits();
+  if (!members || tree === undefined) return <Loading />;
+  const data = { members, tree };
   const booths = myBooths(session, data.tree);
   const boothById = new Map(booths.map((b) => [b.id, b]));
   // A decision taken here and waiting to sync stays in view until the server has it.

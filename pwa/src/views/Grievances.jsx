@@ -2,18 +2,17 @@
 
 import { useEffect, useState } from 'preact/hooks';
 
-import { ATTENTION, META } from '../db/index.js';
+import { useRecord, useRecords, useRejectedChange, useUnits } from '../data/hooks.js';
 import { errorText, formatTime, t } from '../i18n/index.js';
 import { navigate } from '../router.js';
-import { getDb, saveChange, useLive } from '../runtime.js';
-import { discardRejected, newId } from '../sync/outbox.js';
-import { getShown, listShown } from '../sync/overlay.js';
+import { discardChange, saveChange } from '../runtime.js';
+import { newId } from '../sync/outbox.js';
 import { myBooths, unitName } from '../units.js';
 import { GRIEVANCE_CATEGORIES, checkGrievance, clean } from '../validate.js';
 import { Empty, Field, Loading, Page, StatusBadge, SyncBadge } from './ui.jsx';
 
 export function Grievances() {
-  const items = useLive((db) => listShown(db, 'grievance'));
+  const items = useRecords('grievance');
   if (!items) return <Loading />;
   const sorted = [...items].sort((a, b) => (b.record.created_at || 0) - (a.record.created_at || 0));
   return (
@@ -51,10 +50,9 @@ const EMPTY = { category: '', description: '', complainant_name: '', complainant
 
 export function GrievanceForm({ query, session }) {
   const fixSeq = query.get('fix') ? Number(query.get('fix')) : null;
-  const data = useLive(
-    async (db) => ({ fix: fixSeq ? await db.get(ATTENTION, fixSeq) : null, tree: await db.get(META, 'units') }),
-    [fixSeq],
-  );
+  const fix = useRejectedChange(fixSeq);
+  const tree = useUnits();
+  const data = fix === undefined || tree === undefined ? null : { fix, tree };
   const [form, setForm] = useState(/** @type {Record<string, any>|null} */ (null));
   const [id, setId] = useState(() => newId());
   const [booth, setBooth] = useState(/** @type {number|null} */ (null));
@@ -63,11 +61,10 @@ export function GrievanceForm({ query, session }) {
 
   useEffect(() => {
     if (!data || form) return;
-    const fix = data.fix;
     setForm(fix ? { ...EMPTY, ...fix.fields } : { ...EMPTY });
     if (fix) setId(fix.id);
     setBooth(fix?.fields?.booth_id ?? booths[0]?.id ?? null);
-  }, [data]);
+  }, [fix, tree]);
   if (!data || !form) return <Loading />;
 
   const input = (/** @type {string} */ field) => (/** @type {Event} */ e) =>
@@ -86,7 +83,7 @@ export function GrievanceForm({ query, session }) {
       id,
       fields: { ...values, booth_id: booth, created_at: data.fix?.fields?.created_at ?? Date.now() },
     });
-    if (fixSeq) await discardRejected(getDb(), fixSeq);
+    if (fixSeq) await discardChange(fixSeq);
     navigate(`/grievances/${id}`, { replace: true });
   }
 
@@ -142,13 +139,12 @@ export function GrievanceForm({ query, session }) {
 }
 
 export function GrievanceDetail({ params }) {
-  const data = useLive(
-    async (db) => ({
-      shown: await getShown(db, 'grievance', params.id),
-      notes: (await listShown(db, 'grievance_note')).filter((n) => n.record.grievance_id === params.id),
-    }),
-    [params.id],
-  );
+  const shown = useRecord('grievance', params.id);
+  const allNotes = useRecords('grievance_note');
+  const data =
+    shown === undefined || !allNotes
+      ? null
+      : { shown, notes: allNotes.filter((n) => n.record.grievance_id === params.id) };
   const [text, setText] = useState('');
   const [error, setError] = useState(/** @type {string|null} */ (null));
   if (!data) return <Loading />;

@@ -1,31 +1,19 @@
 /** Home: sync state (last synced, waiting, needing attention) and the squad's progress. */
 
-import { ATTENTION, META, OUTBOX } from '../db/index.js';
+import { useRecords, useSyncFigures, useUnits } from '../data/hooks.js';
 import { formatAgo, t } from '../i18n/index.js';
-import { syncNow, useLive, useOnline, useSyncStatus } from '../runtime.js';
-import { listShown, openConflicts } from '../sync/overlay.js';
+import { syncNow, useOnline, useSyncStatus } from '../runtime.js';
 import { myBooths, unitName } from '../units.js';
 import { AlertsOffer } from './meetings.js';
 import { Loading, SquadProgress, squadCounts } from './ui.jsx';
 
 /** Waiting, needing-attention and last-synced figures, shared with the sync screen. */
-export async function syncFigures(/** @type {import('idb').IDBPDatabase} */ db) {
-  const conflicts = await openConflicts(db);
-  return {
-    waiting: await db.count(OUTBOX),
-    rejected: await db.count(ATTENTION),
-    conflicts: conflicts.length,
-    lastSynced: /** @type {number|undefined} */ (await db.get(META, 'last_synced_at')),
-    lastError: await db.get(META, 'last_error'),
-  };
-}
-
 export function SyncSummary() {
-  const figures = useLive(syncFigures);
+  const figures = useSyncFigures();
   const online = useOnline();
   const { syncing } = useSyncStatus();
   if (!figures) return <Loading />;
-  const attention = figures.rejected + figures.conflicts;
+  const attention = figures.attention;
   return (
     <div class="card sync-card" data-testid="sync-summary">
       <div class="sync-line">
@@ -63,10 +51,9 @@ export function SyncSummary() {
 }
 
 export function Home({ session }) {
-  const data = useLive(async (db) => ({
-    members: await listShown(db, 'member'),
-    tree: await db.get(META, 'units'),
-  }));
+  const members = useRecords('member');
+  const tree = useUnits();
+  const data = members && tree !== undefined ? { members, tree } : null;
   const user = session.user;
   const booths = data ? myBooths(session, data.tree) : [];
   return (

@@ -4,7 +4,8 @@ import { useState } from 'preact/hooks';
 
 import { errorText, getLang, setLang, t } from '../i18n/index.js';
 import { navigate } from '../router.js';
-import { logIn, useLive } from '../runtime.js';
+import { useSession, useSyncFigures } from '../data/hooks.js';
+import { logIn } from '../runtime.js';
 import { Field } from './ui.jsx';
 
 export function Login({ query }) {
@@ -12,11 +13,10 @@ export function Login({ query }) {
   const [password, setPassword] = useState('');
   const [error, setError] = useState(/** @type {string|null} */ (null));
   const [busy, setBusy] = useState(false);
-  const state = useLive(async (db) => ({
-    session: await db.get('meta', 'session'),
-    waiting: await db.count('outbox'),
-  }));
-  const expired = state?.session?.expired;
+  const session = useSession();
+  const figures = useSyncFigures();
+  const expired = session?.expired;
+  const waiting = figures ? figures.waiting : 0;
 
   async function submit(/** @type {Event} */ event) {
     event.preventDefault();
@@ -46,7 +46,7 @@ export function Login({ query }) {
       </div>
       {expired && (
         <p class="notice" role="status">
-          {t('login.expired')} {state.waiting > 0 && t('login.waitingSafe', { n: state.waiting })}
+          {t('login.expired')} {waiting > 0 && t('login.waitingSafe', { n: waiting })}
         </p>
       )}
       {query.get('revoked') && (

@@ -2,12 +2,11 @@
 
 import { useEffect, useState } from 'preact/hooks';
 
-import { ATTENTION, META } from '../db/index.js';
+import { useRecord, useRejectedChange, useUnits } from '../data/hooks.js';
 import { errorText, t } from '../i18n/index.js';
 import { navigate } from '../router.js';
-import { getDb, saveChange, useLive } from '../runtime.js';
-import { discardRejected, newId } from '../sync/outbox.js';
-import { getShown } from '../sync/overlay.js';
+import { discardChange, saveChange } from '../runtime.js';
+import { newId } from '../sync/outbox.js';
 import { myBooths, unitName } from '../units.js';
 import { GENDERS, SKILLS, changedFields, checkMember } from '../validate.js';
 import { Field, Loading, Page, StatusBadge, SyncBadge } from './ui.jsx';
@@ -30,14 +29,10 @@ function formFrom(record) {
 
 export function MemberForm({ params, query, session }) {
   const fixSeq = query.get('fix') ? Number(query.get('fix')) : null;
-  const data = useLive(
-    async (db) => ({
-      shown: params.id ? await getShown(db, 'member', params.id) : null,
-      fix: fixSeq ? await db.get(ATTENTION, fixSeq) : null,
-      tree: await db.get(META, 'units'),
-    }),
-    [params.id, fixSeq],
-  );
+  const shown = useRecord('member', params.id);
+  const fix = useRejectedChange(fixSeq);
+  const tree = useUnits();
+  const data = shown === undefined || fix === undefined || tree === undefined ? null : { shown, fix, tree };
   const [id] = useState(() => params.id || newId());
   const [form, setForm] = useState(/** @type {Record<string, any>|null} */ (null));
   const [booth, setBooth] = useState(/** @type {number|null} */ (null));
@@ -51,7 +46,7 @@ export function MemberForm({ params, query, session }) {
     const base = data.shown ? formFrom(data.shown.record) : { ...EMPTY };
     setForm(data.fix ? { ...base, ...formFrom({ ...data.shown?.record, ...data.fix.fields }) } : base);
     setBooth(data.shown?.record.booth_id ?? booths[0]?.id ?? null);
-  }, [data]);
+  }, [shown, fix, tree]);
 
   if (!data || !form) return <Loading />;
   if (params.id && !data.shown) {
@@ -61,7 +56,6 @@ export function MemberForm({ params, query, session }) {
       </Page>
     );
   }
-  const shown = data.shown;
   // Never seen by the server: send every field, since it may arrive as a creation.
   const isNew = !shown || shown.version === null;
   const set = (/** @type {string} */ field, /** @type {any} */ value) => setForm({ ...form, [field]: value });
@@ -81,13 +75,13 @@ export function MemberForm({ params, query, session }) {
     }
     const fields = isNew ? { ...values, booth_id: booth } : changedFields(values, shown.record);
     if (Object.keys(fields).length) await saveChange({ entity: 'member', id, fields });
-    if (fixSeq) await discardRejected(getDb(), fixSeq);
+    if (fixSeq) await discardChange(fixSeq);
     navigate('/members');
   }
 
   async function remove() {
     await saveChange({ entity: 'member', id, op: 'delete' });
-    if (fixSeq) await discardRejected(getDb(), fixSeq);
+    if (fixSeq) await discardChange(fixSeq);
     navigate('/members', { replace: true });
   }
 

@@ -2,10 +2,8 @@
 
 import { useState } from 'preact/hooks';
 
-import { META } from '../db/index.js';
+import { useRecords, useUnits } from '../data/hooks.js';
 import { t } from '../i18n/index.js';
-import { useLive } from '../runtime.js';
-import { listShown } from '../sync/overlay.js';
 import { myBooths, unitName } from '../units.js';
 import { Empty, Loading, Page, StatusBadge, SyncBadge } from './ui.jsx';
 
@@ -13,8 +11,10 @@ const STATUS_ORDER = { pending: 0, approved: 1, waitlisted: 2, rejected: 3 };
 
 export function Members({ session }) {
   const [search, setSearch] = useState('');
-  const data = useLive(async (db) => ({ members: await listShown(db, 'member'), tree: await db.get(META, 'units') }));
-  if (!data) return <Loading />;
+  const members = useRecords('member');
+  const tree = useUnits();
+  if (!members || tree === undefined) return <Loading />;
+  const data = { members, tree };
   const booths = myBooths(session, data.tree);
   const boothById = new Map(booths.map((b) => [b.id, b]));
   const needle = search.trim().toLowerCase();

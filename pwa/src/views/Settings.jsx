@@ -2,9 +2,9 @@
 
 import { useEffect, useState } from 'preact/hooks';
 
-import { OUTBOX } from '../db/index.js';
+import { useSyncFigures } from '../data/hooks.js';
 import { getLang, setLang, t } from '../i18n/index.js';
-import { getApi, logOut, useLive } from '../runtime.js';
+import { getApi, logOut } from '../runtime.js';
 import { removeSubscription } from './meetings.js';
 import { Page } from './ui.jsx';
 
@@ -40,7 +40,8 @@ function useStorage() {
 export function Settings() {
   const lang = getLang();
   const storage = useStorage();
-  const waitingCount = useLive((db) => db.count(OUTBOX));
+  const figures = useSyncFigures();
+  const waitingCount = figures ? figures.waiting : undefined;
   const [confirming, setConfirming] = useState(false);
   const [canInstall, setCanInstall] = useState(!!installPrompt);
   const installed = isInstalled();

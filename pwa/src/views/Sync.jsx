@@ -1,11 +1,9 @@
 /** The sync screen: waiting changes, conflicts side by side, and rejected changes to fix or discard. */
 
-import { RECORDS } from '../db/index.js';
+import { useSyncLists } from '../data/hooks.js';
 import { errorText, formatTime, t } from '../i18n/index.js';
 import { navigate } from '../router.js';
-import { getDb, saveChange, syncNow, useLive } from '../runtime.js';
-import { discardRejected, needingAttention, resendSetAside, waiting } from '../sync/outbox.js';
-import { getShown, openConflicts } from '../sync/overlay.js';
+import { discardChange, saveChange, sendAgain } from '../runtime.js';
 import { Empty, Loading, Page } from './ui.jsx';
 import { SyncSummary } from './Home.jsx';
 
@@ -29,13 +27,6 @@ function valueText(/** @type {string} */ field, /** @type {any} */ value) {
 
 function fieldLabel(/** @type {string} */ field) {
   return t(`fields.${field}`);
-}
-
-async function loadConflicts(/** @type {import('idb').IDBPDatabase} */ db) {
-  const open = await openConflicts(db);
-  return Promise.all(
-    open.map(async (c) => ({ conflict: c, shown: await getShown(db, c.entity, c.record_id), server: await db.get(RECORDS, [c.entity, c.record_id]) })),
-  );
 }
 
 /** Personal values the server masks for people other than the booth's volunteer and block president. */
@@ -102,16 +93,7 @@ function fixPath(/** @type {{entity: string, id: string, seq: number, op: string
 }
 
 export function Sync() {
-  const data = useLive(async (db) => {
-    const [outbox, rejected, conflicts, records] = await Promise.all([
-      waiting(db),
-      needingAttention(db),
-      loadConflicts(db),
-      db.getAll(RECORDS),
-    ]);
-    const byKey = new Map(records.map((r) => [`${r.entity}:${r.id}`, r.record]));
-    return { outbox, rejected, conflicts, byKey };
-  });
+  const data = useSyncLists();
   if (!data) return <Loading />;
   return (
     <Page title={t('sync.title')}>
@@ -150,7 +132,7 @@ export function Sync() {
               )}
               <div class="actions">
                 {m.set_aside && (
-                  <button type="button" class="primary" onClick={() => resendSetAside(getDb(), m.seq).then(syncNow)}>
+                  <button type="button" class="primary" onClick={() => sendAgain(m.seq)}>
                     {t('sync.sendAgain')}
                   </button>
                 )}
@@ -159,7 +141,7 @@ export function Sync() {
                     {t('sync.fix')}
                   </button>
                 )}
-                <button type="button" class="secondary" onClick={() => discardRejected(getDb(), m.seq)}>
+                <button type="button" class="secondary" onClick={() => discardChange(m.seq)}>
                   {t('sync.discard')}
                 </button>
               </div>

@@ -6,15 +6,13 @@ import { h } from 'preact';
 import { useState } from 'preact/hooks';
 
 import { ApiError } from '../api/client.js';
-import { META } from '../db/index.js';
+import { useAlertsDeclined, useRecord, useRecords } from '../data/hooks.js';
 import { formatTime, t } from '../i18n/index.js';
-import { getApi, getDb, saveChange, useLive } from '../runtime.js';
+import { getApi, notNowToAlerts, saveChange } from '../runtime.js';
 import { newId } from '../sync/outbox.js';
-import { getShown, listShown } from '../sync/overlay.js';
 import { Empty, Loading, Page, SyncBadge } from './ui.jsx';
 
-export const RSVP_ANSWERS = /** @type {const} */ (['yes', 'no', 'maybe']);
-const ALERTS_DECLINED = 'push_declined_at';
+const RSVP_ANSWERS = /** @type {const} */ (['yes', 'no', 'maybe']);
 // Asked again a week after "not now": a person may change their mind, but not be nagged.
 const ASK_AGAIN_MS = 7 * 24 * 3600 * 1000;
 
@@ -25,7 +23,7 @@ function base64UrlToBytes(text) {
 }
 
 /** Whether this browser can show alerts while the app is closed. */
-export function alertsSupported() {
+function alertsSupported() {
   return (
     typeof window !== 'undefined' &&
     'serviceWorker' in navigator &&
@@ -40,7 +38,7 @@ export function alertsSupported() {
  * copy current after the browser renews it.
  * @returns {Promise<boolean>} whether the phone is subscribed on the server
  */
-export async function saveSubscription() {
+async function saveSubscription() {
   if (!alertsSupported() || Notification.permission !== 'granted') return false;
   const api = getApi();
   const registration = await navigator.serviceWorker.ready;
@@ -84,7 +82,7 @@ export async function removeSubscription() {
  * asked yet, with the reason first; the browser's own prompt comes only on "turn on".
  */
 export function AlertsOffer() {
-  const declined = useLive(async (db) => ({ at: await db.get(META, ALERTS_DECLINED) }));
+  const declined = useAlertsDeclined();
   const [state, setState] = useState(/** @type {'idle'|'asking'|'done'|'failed'} */ ('idle'));
   if (!alertsSupported() || Notification.permission !== 'default' || state === 'done') return null;
   if (!declined || (typeof declined.at === 'number' && Date.now() - declined.at < ASK_AGAIN_MS)) return null;
@@ -94,7 +92,7 @@ export function AlertsOffer() {
     try {
       const permission = await Notification.requestPermission();
       if (permission !== 'granted') {
-        await getDb().put(META, Date.now(), ALERTS_DECLINED);
+        await notNowToAlerts();
         setState('done');
         return;
       }
@@ -105,7 +103,7 @@ export function AlertsOffer() {
   }
 
   async function notNow() {
-    await getDb().put(META, Date.now(), ALERTS_DECLINED);
+    await notNowToAlerts();
     setState('done');
   }
 
@@ -171,11 +169,10 @@ function RsvpButtons({ meetingId, current, rsvpId }) {
 }
 
 export function Meetings({ session }) {
-  const data = useLive(async (db) => ({
-    meetings: await listShown(db, 'meeting'),
-    rsvps: await listShown(db, 'rsvp'),
-  }));
-  if (!data) return h(Loading, null);
+  const meetings = useRecords('meeting');
+  const rsvps = useRecords('rsvp');
+  if (!meetings || !rsvps) return h(Loading, null);
+  const data = { meetings, rsvps };
   const userId = session && session.user ? session.user.id : null;
   const upcoming = data.meetings.filter(isUpcoming).sort((a, b) => a.record.starts_at - b.record.starts_at);
   return h(
@@ -211,14 +208,10 @@ export function Meetings({ session }) {
 }
 
 export function MeetingDetail({ params, session }) {
-  const data = useLive(
-    async (db) => ({
-      meeting: await getShown(db, 'meeting', params.id),
-      rsvps: await listShown(db, 'rsvp'),
-    }),
-    [params.id],
-  );
-  if (!data) return h(Loading, null);
+  const meeting = useRecord('meeting', params.id);
+  const rsvps = useRecords('rsvp');
+  if (meeting === undefined || !rsvps) return h(Loading, null);
+  const data = { meeting, rsvps };
   if (!data.meeting) {
     // Opened from an alert before the meeting reached this phone: it comes with the next sync.
     return h(Page, { title: t('meetings.title'), back: '/meetings' }, h(Empty, { text: t('meetings.notYet') }));
