@@ -166,7 +166,7 @@ test('two phones editing one field: the later stamp wins and the conflict is pul
   const shown = await overlayModule.getShown(db, 'member', 'm-1');
   assert.equal(shown.record.name, 'उनका');
   assert.equal(shown.state, 'conflict');
-  assert.equal(shown.conflicts[0].conflicts[0].lost, 'मेरा');
+  assert.equal(shown.conflicts[0].lost.name, 'मेरा');
 });
 
 test('reset drops server copies, keeps the outbox and pulls again from the start', async () => {

@@ -200,7 +200,18 @@ export class FakeServer {
         entity: 'conflict',
         id: conflictId,
         version: 1,
-        record: { id: conflictId, entity: m.entity, record_id: m.id, kind: 'field', resolved: false, conflicts },
+        // The real server's conflict record (tests/golden/push_conflict.json): one field map
+        // for the values that lost and one for those kept.
+        record: {
+          id: conflictId,
+          entity: m.entity,
+          record_id: m.id,
+          kind: 'field',
+          lost: Object.fromEntries(conflicts.map((c) => [c.field, c.lost])),
+          kept: Object.fromEntries(conflicts.map((c) => [c.field, c.kept])),
+          lost_hlc: m.hlc,
+          resolved: false,
+        },
       });
       this.log.push(`conflict:${conflictId}`);
     }
