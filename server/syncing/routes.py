@@ -5,7 +5,9 @@ from flask import Blueprint, request
 from server.api import arguments, response
 from server.auth import current_actor, login_required
 from server.openapi import documented
-from server.syncing import schemas, service
+from server.syncing import pull as pulling
+from server.syncing import push as pushing
+from server.syncing import schemas
 from sync.protocol import PullArgs, PushRequest
 
 bp = Blueprint("sync", __name__, url_prefix="/api/sync")
@@ -19,7 +21,7 @@ bp = Blueprint("sync", __name__, url_prefix="/api/sync")
 def push(body):
     """Apply a device's outbox: each mutation is answered applied, merged, conflict,
     rejected or duplicate."""
-    return service.push_changes(current_actor(), body, address=request.remote_addr)
+    return pushing.push_changes(current_actor(), body, address=request.remote_addr)
 
 
 @bp.get("/pull")
@@ -28,4 +30,4 @@ def push(body):
 @response(schemas.PullResponse(), compress=True)
 def pull(args):
     """Fetch the next page of changes in the caller's scope."""
-    return service.pull_changes(current_actor(), args["cursor"], args["limit"])
+    return pulling.pull_changes(current_actor(), args["cursor"], args["limit"])

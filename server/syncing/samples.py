@@ -6,7 +6,7 @@ from server.accounts.models import Device, User
 from server.auth import Actor
 from server.extensions import db
 from server.records import now_ms
-from server.syncing.service import principal
+from server.syncing.push import principal
 from server.syncing.store import BatchStore
 from sync.engine import apply_mutation
 from sync.hlc import format_hlc

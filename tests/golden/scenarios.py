@@ -10,7 +10,7 @@ import json
 import psycopg
 from sqlalchemy import exc as sa_exc
 
-from server.syncing import service
+from server.syncing import push
 from tests.golden.world import AppPhone, exchange, fixed_id
 
 DEVICE = fixed_id(1, 1)
@@ -192,16 +192,16 @@ def database_unavailable(world):
     lost = sa_exc.OperationalError(
         "SELECT 1", {}, psycopg.errors.AdminShutdown("terminating connection")
     )
-    real = service.push_once
+    real = push.push_once
 
     def fail(*_args, **_kw):
         raise lost
 
-    service.push_once = fail
+    push.push_once = fail
     try:
         phone.sync()
     finally:
-        service.push_once = real
+        push.push_once = real
     wait = int(phone.exchanges[-1]["response"]["headers"]["Retry-After"]) * 1000
     phone.sync(wait_ms=wait + 1000)
     return recorded(
@@ -214,18 +214,18 @@ def database_unavailable(world):
 def push_retry(world):
     g, phone, _ = phones(world)
     phone.edit("member", member_id(1), member(g.b1))
-    real = service.before_commit
+    real = push.before_commit
 
     def deadlock(_applied):
         raise sa_exc.OperationalError(
             "UPDATE devices", {}, psycopg.errors.DeadlockDetected("deadlock detected")
         )
 
-    service.before_commit = deadlock
+    push.before_commit = deadlock
     try:
         phone.sync()
     finally:
-        service.before_commit = real
+        push.before_commit = real
     wait = int(phone.exchanges[-1]["response"]["headers"]["Retry-After"]) * 1000
     phone.sync(wait_ms=wait + 1000)
     return recorded(

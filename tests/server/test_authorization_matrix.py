@@ -21,7 +21,7 @@ from server.meetings.audience import units_reaching
 from server.roster.models import Member
 from server.scope import grievance_filter, unit_within, within_condition
 from server.syncing.models import RecordChange
-from server.syncing.service import scope_condition
+from server.syncing.pull import scope_condition
 from server.syncing.visibility import row_visible
 from sync import scope
 from sync.fields import ROLES as ALL_ROLES

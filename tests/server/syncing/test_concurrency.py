@@ -4,7 +4,7 @@ import threading
 
 import pytest
 
-from server.syncing import service
+from server.syncing import push
 from tests.server.syncing.phone import Phone, member_fields, new_id
 
 pytestmark = pytest.mark.postgres_only
@@ -18,7 +18,7 @@ def test_a_pull_between_out_of_order_commits_never_skips_a_change(app, client, m
     reader = Phone(client, make, make.user("block_president", g.k1))
     reader.pull()
     in_t1, release_t1 = threading.Event(), threading.Event()
-    real_crash_hook = service.before_commit
+    real_crash_hook = push.before_commit
 
     def hold_first_push(applied):
         if threading.current_thread().name == "t1":
@@ -26,7 +26,7 @@ def test_a_pull_between_out_of_order_commits_never_skips_a_change(app, client, m
             release_t1.wait(10)
         real_crash_hook(applied)
 
-    monkeypatch.setattr(service, "before_commit", hold_first_push)
+    monkeypatch.setattr(push, "before_commit", hold_first_push)
     a, b = new_id(), new_id()
     fields_a = member_fields(g.b1)
     t1 = threading.Thread(target=lambda: first.send("member", a, fields_a), name="t1")

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 import server.records
-from server.syncing import service
+from server.syncing import pull
 from sync import merge, registry
 from sync.records import roster
 from tests.server.syncing.simulation import (
@@ -113,7 +113,7 @@ def test_an_edit_the_server_drops_silently_is_caught(client, make, monkeypatch):
 
 
 def test_a_pull_that_skips_changes_is_caught(client, make, monkeypatch):
-    original = service.pull_changes
+    original = pull.pull_changes
 
     def skipping_pull(actor, cursor, limit):
         answer = original(actor, cursor, limit)
@@ -121,7 +121,7 @@ def test_a_pull_that_skips_changes_is_caught(client, make, monkeypatch):
             answer["changes"] = answer["changes"][::2]  # a first pull is complete
         return answer
 
-    monkeypatch.setattr(service, "pull_changes", skipping_pull)
+    monkeypatch.setattr(pull, "pull_changes", skipping_pull)
     _simulation, problems = run_history(client, make, monkeypatch, make_plan(SABOTAGE_SEED))
     assert any(p.startswith("(a)") for p in problems), problems
 

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from server.extensions import db
 from server.roster import services as roster
 from server.roster.models import Member
-from server.syncing import retry, service
+from server.syncing import pull, push, retry
 from server.syncing.locks import LockRestart
 from tests.server.syncing.phone import Phone, member_fields, new_id
 
@@ -80,7 +80,7 @@ def assert_unavailable(response, caplog):
 def test_a_lost_database_on_pull_is_503_with_retry_after(app, make, monkeypatch, caplog, case):
     caplog.set_level(logging.INFO)
     phone = Phone(app.test_client(), make, make.user("volunteer"))
-    monkeypatch.setattr(service, "pull_changes", raiser(LOST[case]))
+    monkeypatch.setattr(pull, "pull_changes", raiser(LOST[case]))
     response = phone.client.get("/api/sync/pull", headers=phone.headers)
     assert_unavailable(response, caplog)
 
@@ -90,7 +90,7 @@ def test_a_lost_database_on_push_and_on_the_roster_is_503(app, make, monkeypatch
     caplog.set_level(logging.INFO)
     g = make.geo()
     phone = Phone(app.test_client(), make, make.user("block_president", g.k1))
-    monkeypatch.setattr(service, "push_once", raiser(LOST[case]))
+    monkeypatch.setattr(push, "push_once", raiser(LOST[case]))
     response = phone.push_raw([phone.mutation("member", new_id(), member_fields(g.b1))])
     assert_unavailable(response, caplog)
     caplog.clear()
@@ -101,7 +101,7 @@ def test_a_lost_database_on_push_and_on_the_roster_is_503(app, make, monkeypatch
 def test_an_operational_error_that_is_a_bug_stays_a_500(app, make, monkeypatch, caplog):
     phone = Phone(app.test_client(), make, make.user("volunteer"))
     monkeypatch.setattr(
-        service, "pull_changes", raiser(wrapped(sqlite3.OperationalError("no such table: x")))
+        pull, "pull_changes", raiser(wrapped(sqlite3.OperationalError("no such table: x")))
     )
     response = phone.client.get("/api/sync/pull", headers=phone.headers)
     assert response.status_code == 500
@@ -119,7 +119,7 @@ def test_a_push_lost_to_a_race_is_run_again_and_applied_once(
     caplog.set_level(logging.INFO)
     g = make.geo()
     phone = Phone(app.test_client(), make, make.user("volunteer", g.b1))
-    real_hook = service.before_commit
+    real_hook = push.before_commit
     calls = []
     failure = {
         "deadlock": deadlock(),
@@ -134,7 +134,7 @@ def test_a_push_lost_to_a_race_is_run_again_and_applied_once(
             raise failure
         real_hook(applied)
 
-    monkeypatch.setattr(service, "before_commit", lose_first)
+    monkeypatch.setattr(push, "before_commit", lose_first)
     member_id = new_id()
     answer = phone.push(phone.mutation("member", member_id, member_fields(g.b1)))
     assert answer["results"][0]["status"] == "applied"
@@ -154,7 +154,7 @@ def test_a_push_that_keeps_losing_is_503_retry_with_retry_after(app, make, monke
         calls.append(1)
         raise deadlock()
 
-    monkeypatch.setattr(service, "push_once", always_lose)
+    monkeypatch.setattr(push, "push_once", always_lose)
     monkeypatch.setattr(retry, "BACKOFF_SECONDS", 0)
     response = phone.push_raw([phone.mutation("member", new_id(), member_fields(g.b1))])
     assert response.status_code == 503

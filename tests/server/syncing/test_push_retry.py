@@ -3,7 +3,7 @@ connection is answered 503 with Retry-After, and the same batch sent again appli
 
 The PostgreSQL tests use real connections: a second connection makes the push lose a
 real deadlock, or terminates the push's own backend, from inside the push's transaction
-(service.before_commit runs after the batch is written, before it commits).
+(push.before_commit runs after the batch is written, before it commits).
 """
 
 import logging
@@ -21,7 +21,7 @@ from server.grievances.models import Grievance, GrievanceSerial
 from server.meetings.models import Meeting
 from server.push.models import PushDelivery, PushEvent, PushSubscription
 from server.roster.models import Member
-from server.syncing import service
+from server.syncing import push
 from server.syncing.models import AppliedMutation, RecordChange
 from tests.server.syncing.phone import Phone, member_fields, new_id
 
@@ -120,7 +120,7 @@ def test_a_push_that_loses_a_real_deadlock_is_run_again_and_applied_once(
     batch = batch_of_three(phone, g)
     other_booth, device_id = g.b4.id, phone.device_id
     attempts, other_errors = [], []
-    real_hook = service.before_commit
+    real_hook = push.before_commit
 
     def deadlock_once(applied):
         attempts.append(applied)
@@ -128,7 +128,7 @@ def test_a_push_that_loses_a_real_deadlock_is_run_again_and_applied_once(
             lose_a_deadlock(libpq_url(app), other_booth, device_id, other_errors)
         real_hook(applied)
 
-    monkeypatch.setattr(service, "before_commit", deadlock_once)
+    monkeypatch.setattr(push, "before_commit", deadlock_once)
     answer = phone.push(*batch)
     assert [r["status"] for r in answer["results"]] == ["applied"] * 3
     assert attempts == [3, 3]  # the batch was written twice; the first was rolled back
@@ -191,7 +191,7 @@ def test_a_push_whose_database_connection_is_terminated_answers_503_then_applies
     phone = Phone(app.test_client(), make, make.user("block_president", g.k1))
     batch = batch_of_three(phone, g)
     url = libpq_url(app)
-    real_hook = service.before_commit
+    real_hook = push.before_commit
     calls = []
 
     def terminate_once(applied):
@@ -202,7 +202,7 @@ def test_a_push_whose_database_connection_is_terminated_answers_503_then_applies
                 assert admin.execute("SELECT pg_terminate_backend(%s)", (pid,)).fetchone()[0]
         real_hook(applied)
 
-    monkeypatch.setattr(service, "before_commit", terminate_once)
+    monkeypatch.setattr(push, "before_commit", terminate_once)
     response = phone.push_raw(batch)
     assert response.status_code == 503, response.json
     assert response.json["error"]["code"] == "database_unavailable"
