@@ -4,7 +4,8 @@ import re
 
 # Matched whole (fullmatch): `$` would also accept a trailing newline.
 HLC_RE = re.compile(r"(\d{13})-([0-9a-f]{4})-([0-9A-Za-z-]{1,64})", re.ASCII)
-# An HLC further ahead of the server than this counts as the moment it arrived (rule 2).
+# An HLC further ahead of the server than this counts as the moment it arrived (rule 2 of
+# docs/protocol.md).
 MAX_DRIFT_MS = 60_000
 SERVER_NODE = "server"
 

@@ -1,6 +1,7 @@
 """Who may see and change what: the one table of unit types, the one set of role lists,
-and the scope tests in their Python form (rule 10). server/scope.py builds the SQL form
-from the same table; tests/server/test_authorization_matrix.py holds the two together."""
+and the scope tests in their Python form (rule 10 of docs/protocol.md). server/scope.py
+builds the SQL form from the same table; tests/server/test_authorization_matrix.py holds
+the two together."""
 
 from typing import NamedTuple
 

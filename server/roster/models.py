@@ -13,7 +13,7 @@ PENDING, APPROVED, REJECTED, WAITLISTED = "pending", "approved", "rejected", "wa
 class Member(RecordMixin, BoothScopedMixin, db.Model):
     __tablename__ = "members"
     __table_args__ = (
-        # One EPIC on one live member at a time (rule 6), enforced by the database too.
+        # One EPIC on one live member at a time (rule 6 of docs/protocol.md), enforced by the database too.
         Index(
             "uq_members_epic_live",
             "epic",

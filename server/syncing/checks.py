@@ -21,6 +21,6 @@ def foreign_clock(hlc: str, device_id: str) -> dict | None:
 
 def device_clock(hlc: str, now_ms: int, device_id: str, registered_ms: int | None) -> str:
     """The HLC as the server counts it: not ahead of the server by more than the drift
-    allowed (rule 2), not before the device was registered, and naming the device exactly."""
+    allowed (rule 2 of docs/protocol.md), not before the device was registered, and naming the device exactly."""
     ms, counter, _node = hlcs.parse(hlc)
     return hlcs.clamp(hlcs.format_hlc(ms, counter, device_id), now_ms, registered_ms)

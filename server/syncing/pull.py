@@ -18,7 +18,7 @@ from sync.scope import holds_everything
 
 
 def scope_condition(user, reaching: list[int]):
-    """Change-index rows the user may pull (rule 10), as one SQL condition."""
+    """Change-index rows the user may pull (rule 10 of docs/protocol.md), as one SQL condition."""
     unit = user.unit
     if holds_everything(unit.type):
         return RecordChange.entity.isnot(None)
