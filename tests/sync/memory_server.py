@@ -5,8 +5,9 @@ What it models: a push applies its mutations in seq order, each through
 `sync.engine.apply_mutation` with a savepoint; a seq at or below the device's last_seq is
 answered `duplicate` (or with its first rejection) and not applied again; a gap is
 refused. A pull brings every record the person may read now (`sync.scope.can_see`)
-changed since the cursor, and `removed` for changed ones they may not; a cursor from
-before a scope change answers `reset`.
+changed since the cursor, and `removed` for those that left a scope the person reads
+(as the change index's old scope keys do); a cursor from before a scope change answers
+`reset`.
 
 What it does not: masking of mobile numbers and EPICs (server/masking.py) — records go
 out whole to everyone who may read them; the request checks of the HTTP layer (schemas,
@@ -49,6 +50,8 @@ def refused(status, code, message, **fields):
 
 
 class MemoryServer:
+    store_class = MemoryStore  # a test may put a broken one in its place
+
     def __init__(self, clock=None, database=None):
         self.clock = clock or ManualClock()
         self.db = database or MemoryDatabase()
@@ -97,7 +100,7 @@ class MemoryServer:
                 return refused(409, "seq_gap", f"Mutation {expected} is missing.")
         now = self.now()
         who = self.db.principal(device_id)
-        store = MemoryStore(self.db, who.user_id, now)
+        store = self.store_class(self.db, who.user_id, now)
         results, latest, self.events = [], None, []
         for raw in mutations:
             if raw["seq"] <= last_seq:
@@ -212,16 +215,19 @@ class MemoryServer:
         if cursor and (state["u"] != user_id or state["sv"] != scope_version):
             return 200, {"changes": [], "cursor": "", "has_more": False, "reset": True, **base}
         after = tuple(state["after"]) if state else (0, "", "")
-        order = sorted(
-            (tx, entity, record_id)
-            for (entity, record_id), tx in self.db.changed.items()
-            if (tx, entity, record_id) > after
-        )
-        page, has_more = order[:limit], len(order) > limit
         who = self.db.principal(device_id)
-        store = MemoryStore(self.db, user_id, self.now())
-        changes = [self.change(store, who, entity, record_id) for _tx, entity, record_id in page]
-        last = list(page[-1]) if page else list(after)
+        store = self.store_class(self.db, user_id, self.now())
+        page = []  # (position, change): only what this person is sent counts to the limit
+        for key in sorted(k for k in self.changed_keys() if k > after):
+            change = self.change(store, who, key, after[0])
+            if change is not None:
+                page.append((key, change))
+                if len(page) > limit:
+                    break
+        has_more = len(page) > limit
+        page = page[:limit]
+        changes = [change for _key, change in page]
+        last = list(page[-1][0]) if page else list(after)
         answer = {
             "changes": changes,
             "cursor": json.dumps({"after": last, "u": user_id, "sv": scope_version}),
@@ -231,14 +237,34 @@ class MemoryServer:
         }
         return 200, answer
 
-    def change(self, store, who, entity, record_id):
+    def changed_keys(self):
+        return ((tx, entity, record_id) for (entity, record_id), tx in self.db.changed.items())
+
+    def change(self, store, who, page_key, after_tx):
+        """The change of one record for the page: the record, `removed` for someone who
+        could read it in a scope it has left since the cursor, or None."""
+        _tx, entity, record_id = page_key
         record = store.peek(entity, record_id)
-        if not can_see(store, who, record):
+        if can_see(store, who, record):
+            return {
+                "entity": entity,
+                "id": record_id,
+                "version": record.version,
+                "deleted": record.deleted,
+                "record": self.wire(entity, record_id),
+            }
+        left = self.db.left.get((entity, record_id), {})
+        if any(tx > after_tx and self.reaches(who, scope) for scope, tx in left.items()):
             return {"entity": entity, "id": record_id, "removed": True}
-        return {
-            "entity": entity,
-            "id": record_id,
-            "version": record.version,
-            "deleted": record.deleted,
-            "record": self.wire(entity, record_id),
-        }
+        return None
+
+    def reaches(self, who, scope) -> bool:
+        """Could the person read records of this (booth, restricted, owner) scope?"""
+        booth_id, restricted, owner_id = scope
+        place = self.db.units[booth_id].place
+        if who.unit_type == "state" or owner_id == who.user_id:
+            return True
+        if who.unit_type == "booth":
+            return booth_id == who.unit_id
+        column = place.block_id if who.unit_type == "block" else place.district_id
+        return not restricted and column == who.unit_id

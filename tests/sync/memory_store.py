@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sync.fields import in_int_range
+from sync.scope import SENSITIVE_CATEGORIES
 from sync.values import Place, Principal, Record
 
 ACTIVE = ("pending", "approved")
@@ -74,10 +75,14 @@ class MemoryDatabase:
         self.records: dict[tuple, Record] = {}
         self.stamps: dict[tuple, dict] = {}  # created_at, updated_at
         self.changed: dict[tuple, int] = {}  # record -> the change id of its last write
-        self.scopes: dict[tuple, tuple] = {}  # member or grievance -> (booth, category)
+        # A member's or grievance's scope: (booth, restricted, owner); and the scopes a
+        # record (or a note or conflict record attached to it) has left, with when.
+        self.scopes: dict[tuple, tuple] = {}
+        self.left: dict[tuple, dict] = {}
         self.serials: dict[tuple, int] = {}  # (district, year) -> last serial
         self.tx = 0
         self._ids = itertools.count(1)
+        self._user_ids = itertools.count(1)
         self._uuids = itertools.count(1)
 
     # ------------------------------------------------------------ the world
@@ -121,7 +126,7 @@ class MemoryDatabase:
         if unit is None:
             unit = next(u.place for u in self.units.values() if u.place.type == "state")
         assert unit.type == ROLE_UNIT_TYPE[role], (role, unit)
-        user_id = next(self._ids)
+        user_id = next(self._user_ids)
         self.users[user_id] = {"role": role, "unit_id": unit.id, "scope_version": 1, "name": name}
         return user_id
 
@@ -201,12 +206,13 @@ class MemoryStore:
 
     def rollback(self):
         db = self.db
-        for key, (record, stamps, changed, scope) in self._undo["records"].items():
+        for key, (record, stamps, changed, scope, left) in self._undo["records"].items():
             for table, value in (
                 (db.records, record),
                 (db.stamps, stamps),
                 (db.changed, changed),
                 (db.scopes, scope),
+                (db.left, left),
             ):
                 if value is None:
                     table.pop(key, None)
@@ -225,6 +231,7 @@ class MemoryStore:
             copy.deepcopy(db.stamps.get(key)),
             db.changed.get(key),
             db.scopes.get(key),
+            copy.copy(db.left.get(key)),
         )
 
     # ------------------------------------------------------------ reads
@@ -329,13 +336,17 @@ class MemoryStore:
 
     def _follow(self, record):
         """A member or grievance that changed scope takes its notes and conflict records
-        along (server/syncing/visibility.py's move_attachments): they are written again."""
+        along (server/syncing/visibility.py's move_attachments): they are written again,
+        and whoever could read them in the scope they left is told to drop them."""
         key = (record.entity, record.id)
-        scope = (record.values["booth_id"], record.values.get("category"))
+        restricted = record.values.get("category") in SENSITIVE_CATEGORIES
+        owner = record.created_by if record.entity == "grievance" else None
+        scope = (record.values["booth_id"], restricted, owner)
         before = self.db.scopes.get(key)
         self.db.scopes[key] = scope
         if before is None or before == scope:
             return
+        self._leave(key, before, scope)
         for other_key, other in list(self.db.records.items()):
             values = other.values
             about = (
@@ -347,6 +358,12 @@ class MemoryStore:
                 self._touch(other_key)
                 values["booth_id"] = scope[0]
                 self.db.changed[other_key] = self.tx
+                self._leave(other_key, before, scope)
+
+    def _leave(self, key, before, scope):
+        left = self.db.left.setdefault(key, {})
+        left[before] = self.tx
+        left.pop(scope, None)
 
     def add_conflict(self, about, place, kind, lost, kept, lost_hlc, author_id, actor, hlc):
         values = {
