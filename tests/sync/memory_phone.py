@@ -6,6 +6,10 @@ import uuid
 
 from sync.hlc import format_hlc
 
+# A phone is registered a month before the test (tests/factories.py does so): the server
+# raises a clock from before registration to it.
+DEVICE_AGE_MS = 30 * 86_400_000
+
 
 def new_id():
     return str(uuid.uuid4())
@@ -15,7 +19,7 @@ class MemoryPhone:
     def __init__(self, server, user_id, clock_offset_ms=0):
         self.server = server
         self.user_id = user_id
-        self.device_id = server.db.add_device(user_id, new_id())
+        self.device_id = server.db.add_device(user_id, new_id(), server.now() - DEVICE_AGE_MS)
         self.seq = 0
         self.offset = clock_offset_ms
         self._counter = itertools.count()

@@ -30,7 +30,8 @@ from sync.protocol import (
 )
 from sync.scope import can_see
 from sync.values import Mutation, Rejection
-from tests.sync.memory_store import MemoryDatabase, MemoryStore
+from tests.sync.memory_database import MemoryDatabase
+from tests.sync.memory_store import MemoryStore
 
 ENTITIES = ("member", "grievance", "grievance_note", "meeting", "rsvp", "conflict")
 
@@ -214,22 +215,21 @@ class MemoryServer:
         state = json.loads(cursor) if cursor else None
         if cursor and (state["u"] != user_id or state["sv"] != scope_version):
             return 200, {"changes": [], "cursor": "", "has_more": False, "reset": True, **base}
-        after = tuple(state["after"]) if state else (0, "", "")
+        after = tuple(state["after"]) if state else (0, "", "", "")
         who = self.db.principal(device_id)
         store = self.store_class(self.db, user_id, self.now())
         page = []  # (position, change): only what this person is sent counts to the limit
-        for key in sorted(k for k in self.changed_keys() if k > after):
-            change = self.change(store, who, key, after[0])
+        for position, scope in sorted(p for p in self.positions() if p[0] > after):
+            change = self.change(store, who, position, scope)
             if change is not None:
-                page.append((key, change))
+                page.append((position, change))
                 if len(page) > limit:
                     break
         has_more = len(page) > limit
         page = page[:limit]
-        changes = [change for _key, change in page]
         last = list(page[-1][0]) if page else list(after)
         answer = {
-            "changes": changes,
+            "changes": [change for _position, change in page],
             "cursor": json.dumps({"after": last, "u": user_id, "sv": scope_version}),
             "has_more": has_more,
             "reset": False,
@@ -237,15 +237,23 @@ class MemoryServer:
         }
         return 200, answer
 
-    def changed_keys(self):
-        return ((tx, entity, record_id) for (entity, record_id), tx in self.db.changed.items())
+    def positions(self):
+        """Where each record stands in the order of changes, as the change index's rows
+        do: ((change id, entity, id, ""), None) for its present state, and one
+        ((change id, entity, id, scope), scope) for each scope it has left."""
+        for (entity, record_id), tx in self.db.changed.items():
+            yield (tx, entity, record_id, ""), None
+            for scope, left_tx in self.db.left.get((entity, record_id), {}).items():
+                yield (left_tx, entity, record_id, "b{}{}:{}".format(*scope)), scope
 
-    def change(self, store, who, page_key, after_tx):
-        """The change of one record for the page: the record, `removed` for someone who
-        could read it in a scope it has left since the cursor, or None."""
-        _tx, entity, record_id = page_key
+    def change(self, store, who, position, scope):
+        """What the person is sent at this position: the record, `removed` when they
+        could read it in the scope it left (and cannot now), or None."""
+        _tx, entity, record_id, _tag = position
         record = store.peek(entity, record_id)
         if can_see(store, who, record):
+            if scope is not None:
+                return None  # carried by its present state
             return {
                 "entity": entity,
                 "id": record_id,
@@ -253,8 +261,7 @@ class MemoryServer:
                 "deleted": record.deleted,
                 "record": self.wire(entity, record_id),
             }
-        left = self.db.left.get((entity, record_id), {})
-        if any(tx > after_tx and self.reaches(who, scope) for scope, tx in left.items()):
+        if scope is not None and self.reaches(who, scope):
             return {"entity": entity, "id": record_id, "removed": True}
         return None
 

@@ -90,6 +90,16 @@ def test_rule8_a_new_grievance_gets_a_reference_and_a_due_date_from_when_it_was_
     assert world.server.db.serials == {(world.g.d1.id, 2026): 2}  # a refusal takes no number
 
 
+def test_rule8_a_phone_clock_from_before_its_registration_counts_from_registration(world):
+    slow = type(world.a)(world.server, world.volunteer, clock_offset_ms=-400 * DAY)
+    registered = world.server.db.devices[slow.device_id]["registered_at"]
+    typed_at = int(slow.hlc()[:13])  # what the phone's clock says
+    created = slow.send("grievance", new_id(), grievance_fields(world.g.b1, created_at=typed_at))
+    assert created["status"] == "applied", created
+    assert created["record"]["reported_at"] == registered
+    assert created["record"]["due_at"] == registered + 21 * DAY
+
+
 @pytest.mark.parametrize(
     ("who", "status", "code"),
     [
