@@ -46,8 +46,9 @@ class ManualClock:
         self.ms += ms
 
 
-def refused(status, code, message, **fields):
-    return status, {"code": code, "message": message, "errors": fields}
+def refused(status, code, message):
+    """A push refused whole (the HTTP server's error shape)."""
+    return status, {"code": code, "message": message, "errors": {}}
 
 
 class MemoryServer:
@@ -57,6 +58,7 @@ class MemoryServer:
         self.clock = clock or ManualClock()
         self.db = database or MemoryDatabase()
         self.applied: dict[tuple, tuple] = {}  # (device, seq) -> (status, error)
+        self.events = []  # what the last push's mutations told others (sync.values.Event)
 
     def now(self) -> int:
         return int(self.clock.ms)
@@ -102,7 +104,8 @@ class MemoryServer:
         now = self.now()
         who = self.db.principal(device_id)
         store = self.store_class(self.db, who.user_id, now)
-        results, latest, self.events = [], None, []
+        results, latest = [], None
+        self.events = []
         for raw in mutations:
             if raw["seq"] <= last_seq:
                 results.append(self.replay(store, who, raw))
