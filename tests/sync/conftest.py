@@ -1,5 +1,6 @@
-"""A world for the engine's rule tests: the geo tree of tests/factories.py, two volunteers of
-booth b1 and their block president, each with a phone, all in memory (tests/sync/)."""
+"""The engine's tests run without a database: a world for the rule tests (the geo tree of
+tests/factories.py, two volunteers of booth b1 and their block president, each with a
+phone), all in memory."""
 
 import types
 
@@ -7,6 +8,11 @@ import pytest
 
 from tests.sync.memory_phone import MemoryPhone
 from tests.sync.memory_server import MemoryServer
+
+
+@pytest.fixture(autouse=True)
+def _empty_database():
+    """No database here: the suite's database (tests/conftest.py) is neither made nor emptied."""
 
 
 @pytest.fixture
