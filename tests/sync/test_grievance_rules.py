@@ -160,6 +160,29 @@ def test_rule8_a_complaint_about_an_office_bearer_is_not_routed_to_the_block(
         )
 
 
+@pytest.mark.parametrize(
+    ("role", "unit", "category"),
+    [
+        ("block_president", "k1", "party_conduct"),
+        ("district_president", "d1", "party_conduct"),
+        ("volunteer", "b2", "road"),
+    ],
+)
+def test_a_grievance_one_cannot_read_is_answered_as_a_missing_one(world, role, unit, category):
+    gid = report(world, category)
+    phone = world.phone_of(role, getattr(world.g, unit))
+    edit = phone.send("grievance", gid, {"status": "acknowledged"}, base=1)
+    assert (edit["status"], edit["error"]["code"], edit["record"]) == (
+        "rejected",
+        "not_found",
+        None,
+    )
+    gone = phone.send("grievance", gid, base=1, op="delete")
+    missing = phone.send("grievance", new_id(), base=1, op="delete")
+    assert (gone["status"], gone["error"], gone["record"]) == ("rejected", missing["error"], None)
+    assert "Connect Centre" not in str((edit, gone))
+
+
 def test_notes_and_conflicts_follow_a_reclassified_grievance(world):
     gid = report(world, "road")
     note_id = new_id()
