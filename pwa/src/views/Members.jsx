@@ -2,21 +2,18 @@
 
 import { useState } from 'preact/hooks';
 
-import { useRecords, useUnits } from '../data/hooks.js';
+import { useRoster } from '../data/hooks.js';
 import { t } from '../i18n/index.js';
-import { myBooths, unitName } from '../units.js';
+import { unitName } from '../units.js';
 import { Empty, Loading, Page, StatusBadge, SyncBadge } from './ui.jsx';
 
 const STATUS_ORDER = { pending: 0, approved: 1, waitlisted: 2, rejected: 3 };
 
 export function Members({ session }) {
   const [search, setSearch] = useState('');
-  const members = useRecords('member');
-  const tree = useUnits();
-  if (!members || tree === undefined) return <Loading />;
-  const data = { members, tree };
-  const booths = myBooths(session, data.tree);
-  const boothById = new Map(booths.map((b) => [b.id, b]));
+  const data = useRoster(session);
+  if (!data) return <Loading />;
+  const { booths, boothById } = data;
   const needle = search.trim().toLowerCase();
   const shown = data.members
     .filter((m) => !needle || (m.record.name || '').toLowerCase().includes(needle) || (m.record.phone || '').includes(needle))
