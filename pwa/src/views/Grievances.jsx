@@ -9,37 +9,22 @@ import { discardChange, saveChange } from '../runtime.js';
 import { newId } from '../sync/outbox.js';
 import { myBooths, unitName } from '../units.js';
 import { GRIEVANCE_CATEGORIES, checkGrievance, clean } from '../validate.js';
-import { Empty, Field, Loading, Page, StatusBadge, SyncBadge } from './ui.jsx';
+import { AddLink, Empty, Field, Loading, Page, RecordRow, StatusBadge, SyncBadge } from './ui.jsx';
 
 export function Grievances() {
   const items = useRecords('grievance');
   if (!items) return <Loading />;
   const sorted = [...items].sort((a, b) => (b.record.created_at || 0) - (a.record.created_at || 0));
   return (
-    <Page
-      title={t('grievances.title')}
-      actions={
-        <a class="button primary small" href="/grievances/new">
-          {t('grievances.add')}
-        </a>
-      }
-    >
+    <Page title={t('grievances.title')} actions={<AddLink href="/grievances/new" label={t('grievances.add')} />}>
       {!sorted.length && <Empty text={t('grievances.empty')} />}
       <ul class="list">
         {sorted.map(({ record, state }) => (
-          <li key={record.id}>
-            <a href={`/grievances/${record.id}`} class="row" data-testid="grievance-row">
-              <div class="row-main">
-                <strong>{t(`categories.${record.category}`)}</strong>
-                <span class="sub clamp">{record.description}</span>
-                <span class="sub">{record.ref_no || t('grievances.noRefYet')}</span>
-              </div>
-              <div class="row-badges">
-                <StatusBadge kind="grievance" status={record.status} />
-                <SyncBadge state={state} />
-              </div>
-            </a>
-          </li>
+          <RecordRow key={record.id} href={`/grievances/${record.id}`} testid="grievance-row" kind="grievance" status={record.status} state={state}>
+            <strong>{t(`categories.${record.category}`)}</strong>
+            <span class="sub clamp">{record.description}</span>
+            <span class="sub">{record.ref_no || t('grievances.noRefYet')}</span>
+          </RecordRow>
         ))}
       </ul>
     </Page>

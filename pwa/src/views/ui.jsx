@@ -42,6 +42,33 @@ export function Field({ label, error, hint, children, id }) {
   );
 }
 
+/** A list screen's button to add a record. */
+export function AddLink({ href, label }) {
+  return (
+    <a class="button primary small" href={href}>
+      {label}
+    </a>
+  );
+}
+
+/**
+ * One record in a list: a link to it, what it is, its status and its sync state.
+ * @param {{href: string, testid: string, name?: string, kind: string, status?: string, state?: string, children: any}} props
+ */
+export function RecordRow({ href, testid, name, kind, status, state, children }) {
+  return (
+    <li>
+      <a href={href} class="row" data-testid={testid} data-name={name}>
+        <div class="row-main">{children}</div>
+        <div class="row-badges">
+          <StatusBadge kind={kind} status={status} />
+          <SyncBadge state={state} />
+        </div>
+      </a>
+    </li>
+  );
+}
+
 /** A record's status in its domain (pending, approved...). */
 export function StatusBadge({ kind, status }) {
   if (!status) return <span class="badge status-new">{t('status.unsent')}</span>;
