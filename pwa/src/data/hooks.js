@@ -6,6 +6,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { onChange } from '../db/index.js';
 import { getDb } from '../runtime.js';
 import { getShown, listShown } from '../sync/overlay.js';
+import { myBooths } from '../units.js';
 import {
   alertsDeclinedAt,
   readRoleLists,
@@ -79,6 +80,19 @@ export const useAlertsDeclined = () => useLive(async (db) => ({ at: await alerts
  */
 export function useRecords(entity) {
   return useLive((db) => listShown(db, entity), [entity]);
+}
+
+/**
+ * Every member as the phone shows them, with the booths this person's screens cover
+ * (and those booths by id); null until both are read.
+ * @param {{user: {role: string, unit: import('../units.js').Unit}}} session
+ */
+export function useRoster(session) {
+  const members = useRecords('member');
+  const tree = useUnits();
+  if (!members || tree === undefined) return null;
+  const booths = myBooths(session, tree);
+  return { members, booths, boothById: new Map(booths.map((b) => [b.id, b])) };
 }
 
 /**

@@ -2,10 +2,10 @@
 
 import { useState } from 'preact/hooks';
 
-import { useRecords, useUnits } from '../data/hooks.js';
+import { useRoster } from '../data/hooks.js';
 import { t } from '../i18n/index.js';
 import { saveChange } from '../runtime.js';
-import { myBooths, unitName } from '../units.js';
+import { unitName } from '../units.js';
 import { clean } from '../validate.js';
 import { Empty, Loading, Page, SquadProgress, StatusBadge, SyncBadge, squadCounts } from './ui.jsx';
 
@@ -81,12 +81,9 @@ function PendingMember({ shown, boothLabel }) {
 }
 
 export function Approvals({ session }) {
-  const members = useRecords('member');
-  const tree = useUnits();
-  if (!members || tree === undefined) return <Loading />;
-  const data = { members, tree };
-  const booths = myBooths(session, data.tree);
-  const boothById = new Map(booths.map((b) => [b.id, b]));
+  const data = useRoster(session);
+  if (!data) return <Loading />;
+  const { booths, boothById } = data;
   // A decision taken here and waiting to sync stays in view until the server has it.
   const pending = data.members.filter(
     (m) => m.record.status === 'pending' || (m.pending.some((p) => p.fields && 'status' in p.fields) && m.version !== null),

@@ -3,43 +3,28 @@
 import { useEffect, useState } from 'preact/hooks';
 
 import { useRecord, useRecords, useRejectedChange, useUnits } from '../data/hooks.js';
-import { errorText, formatTime, t } from '../i18n/index.js';
+import { formatTime, t } from '../i18n/index.js';
 import { navigate } from '../router.js';
 import { discardChange, saveChange } from '../runtime.js';
 import { newId } from '../sync/outbox.js';
-import { myBooths, unitName } from '../units.js';
+import { myBooths } from '../units.js';
 import { GRIEVANCE_CATEGORIES, checkGrievance, clean } from '../validate.js';
-import { Empty, Field, Loading, Page, StatusBadge, SyncBadge } from './ui.jsx';
+import { AddLink, BoothField, Empty, Field, Loading, Page, RecordRow, RefusalNotice, StatusBadge, SyncBadge } from './ui.jsx';
 
 export function Grievances() {
   const items = useRecords('grievance');
   if (!items) return <Loading />;
   const sorted = [...items].sort((a, b) => (b.record.created_at || 0) - (a.record.created_at || 0));
   return (
-    <Page
-      title={t('grievances.title')}
-      actions={
-        <a class="button primary small" href="/grievances/new">
-          {t('grievances.add')}
-        </a>
-      }
-    >
+    <Page title={t('grievances.title')} actions={<AddLink href="/grievances/new" label={t('grievances.add')} />}>
       {!sorted.length && <Empty text={t('grievances.empty')} />}
       <ul class="list">
         {sorted.map(({ record, state }) => (
-          <li key={record.id}>
-            <a href={`/grievances/${record.id}`} class="row" data-testid="grievance-row">
-              <div class="row-main">
-                <strong>{t(`categories.${record.category}`)}</strong>
-                <span class="sub clamp">{record.description}</span>
-                <span class="sub">{record.ref_no || t('grievances.noRefYet')}</span>
-              </div>
-              <div class="row-badges">
-                <StatusBadge kind="grievance" status={record.status} />
-                <SyncBadge state={state} />
-              </div>
-            </a>
-          </li>
+          <RecordRow key={record.id} href={`/grievances/${record.id}`} testid="grievance-row" kind="grievance" status={record.status} state={state}>
+            <strong>{t(`categories.${record.category}`)}</strong>
+            <span class="sub clamp">{record.description}</span>
+            <span class="sub">{record.ref_no || t('grievances.noRefYet')}</span>
+          </RecordRow>
         ))}
       </ul>
     </Page>
@@ -89,23 +74,10 @@ export function GrievanceForm({ query, session }) {
 
   return (
     <Page title={t('grievances.new')} back="/grievances">
-      {data.fix?.error && (
-        <p class="notice warn" role="alert">
-          {data.fix.set_aside ? t('sync.setAside') : `${t('sync.serverSaid')} ${errorText(data.fix.error)}`}
-        </p>
-      )}
+      <RefusalNotice change={data.fix} />
       <form onSubmit={submit} novalidate class="form">
         {booths.length > 1 && (
-          <Field label={t('members.booth')} id="g-booth" error={err('booth_id')}>
-            <select id="g-booth" name="booth_id" value={booth ?? ''} onChange={(e) => setBooth(Number(/** @type {HTMLSelectElement} */ (e.currentTarget).value) || null)}>
-              <option value="">{t('common.choose')}</option>
-              {booths.map((b) => (
-                <option key={b.id} value={b.id}>
-                  {unitName(b)}
-                </option>
-              ))}
-            </select>
-          </Field>
+          <BoothField id="g-booth" booths={booths} value={booth} onChange={setBooth} error={err('booth_id')} />
         )}
         <Field label={t('grievances.category')} id="g-category" error={err('category')}>
           <select id="g-category" name="category" value={form.category} onChange={input('category')}>

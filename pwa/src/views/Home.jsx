@@ -1,9 +1,9 @@
 /** Home: sync state (last synced, waiting, needing attention) and the squad's progress. */
 
-import { useRecords, useSyncFigures, useUnits } from '../data/hooks.js';
+import { useRoster, useSyncFigures } from '../data/hooks.js';
 import { formatAgo, t } from '../i18n/index.js';
 import { syncNow, useOnline, useSyncStatus } from '../runtime.js';
-import { myBooths, unitName } from '../units.js';
+import { unitName } from '../units.js';
 import { AlertsOffer } from './meetings.js';
 import { Loading, SquadProgress, squadCounts } from './ui.jsx';
 
@@ -51,11 +51,9 @@ export function SyncSummary() {
 }
 
 export function Home({ session }) {
-  const members = useRecords('member');
-  const tree = useUnits();
-  const data = members && tree !== undefined ? { members, tree } : null;
+  const data = useRoster(session);
   const user = session.user;
-  const booths = data ? myBooths(session, data.tree) : [];
+  const booths = data ? data.booths : [];
   return (
     <section class="page">
       <div class="greeting">

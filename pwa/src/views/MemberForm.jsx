@@ -3,13 +3,13 @@
 import { useEffect, useState } from 'preact/hooks';
 
 import { useRecord, useRejectedChange, useUnits } from '../data/hooks.js';
-import { errorText, t } from '../i18n/index.js';
+import { t } from '../i18n/index.js';
 import { navigate } from '../router.js';
 import { discardChange, saveChange } from '../runtime.js';
 import { newId } from '../sync/outbox.js';
-import { myBooths, unitName } from '../units.js';
+import { myBooths } from '../units.js';
 import { GENDERS, SKILLS, changedFields, checkMember } from '../validate.js';
-import { Field, Loading, Page, StatusBadge, SyncBadge } from './ui.jsx';
+import { BoothField, Field, Loading, Page, RefusalNotice, StatusBadge, SyncBadge } from './ui.jsx';
 
 const EMPTY = { name: '', age: '', gender: '', phone: '', epic: '', skills: [], consent: false, notes: '' };
 
@@ -98,23 +98,10 @@ export function MemberForm({ params, query, session }) {
           {shown.record.status === 'approved' && <p class="hint">{t('members.editApproved')}</p>}
         </div>
       )}
-      {rejectedBy?.error && (
-        <p class="notice warn" role="alert">
-          {rejectedBy.set_aside ? t('sync.setAside') : `${t('sync.serverSaid')} ${errorText(rejectedBy.error)}`}
-        </p>
-      )}
+      <RefusalNotice change={rejectedBy} />
       <form onSubmit={submit} novalidate class="form">
         {isNew && booths.length > 1 && (
-          <Field label={t('members.booth')} id="m-booth" error={err('booth_id')}>
-            <select id="m-booth" name="booth_id" value={booth ?? ''} onChange={(e) => setBooth(Number(/** @type {HTMLSelectElement} */ (e.currentTarget).value) || null)}>
-              <option value="">{t('common.choose')}</option>
-              {booths.map((b) => (
-                <option key={b.id} value={b.id}>
-                  {unitName(b)}
-                </option>
-              ))}
-            </select>
-          </Field>
+          <BoothField id="m-booth" booths={booths} value={booth} onChange={setBooth} error={err('booth_id')} />
         )}
         <Field label={t('members.name')} id="m-name" error={err('name')}>
           <input id="m-name" name="name" autocomplete="off" value={form.name} onInput={input('name')} maxLength={120} />

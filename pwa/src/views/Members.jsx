@@ -2,21 +2,18 @@
 
 import { useState } from 'preact/hooks';
 
-import { useRecords, useUnits } from '../data/hooks.js';
+import { useRoster } from '../data/hooks.js';
 import { t } from '../i18n/index.js';
-import { myBooths, unitName } from '../units.js';
-import { Empty, Loading, Page, StatusBadge, SyncBadge } from './ui.jsx';
+import { unitName } from '../units.js';
+import { AddLink, Empty, Loading, Page, RecordRow } from './ui.jsx';
 
 const STATUS_ORDER = { pending: 0, approved: 1, waitlisted: 2, rejected: 3 };
 
 export function Members({ session }) {
   const [search, setSearch] = useState('');
-  const members = useRecords('member');
-  const tree = useUnits();
-  if (!members || tree === undefined) return <Loading />;
-  const data = { members, tree };
-  const booths = myBooths(session, data.tree);
-  const boothById = new Map(booths.map((b) => [b.id, b]));
+  const data = useRoster(session);
+  if (!data) return <Loading />;
+  const { booths, boothById } = data;
   const needle = search.trim().toLowerCase();
   const shown = data.members
     .filter((m) => !needle || (m.record.name || '').toLowerCase().includes(needle) || (m.record.phone || '').includes(needle))
@@ -26,14 +23,7 @@ export function Members({ session }) {
         (a.record.created_at || 0) - (b.record.created_at || 0),
     );
   return (
-    <Page
-      title={t('members.title')}
-      actions={
-        <a class="button primary small" href="/members/new">
-          {t('members.add')}
-        </a>
-      }
-    >
+    <Page title={t('members.title')} actions={<AddLink href="/members/new" label={t('members.add')} />}>
       <input
         class="search"
         type="search"
@@ -48,21 +38,13 @@ export function Members({ session }) {
       {!shown.length && <Empty text={t('members.empty')} />}
       <ul class="list">
         {shown.map(({ record, state }) => (
-          <li key={record.id}>
-            <a href={`/members/${record.id}`} class="row" data-testid="member-row" data-name={record.name}>
-              <div class="row-main">
-                <strong>{record.name}</strong>
-                <span class="sub">
-                  {record.age} · {t(`gender.${record.gender}`)}
-                  {booths.length > 1 && boothById.has(record.booth_id) && ` · ${unitName(boothById.get(record.booth_id))}`}
-                </span>
-              </div>
-              <div class="row-badges">
-                <StatusBadge kind="member" status={record.status} />
-                <SyncBadge state={state} />
-              </div>
-            </a>
-          </li>
+          <RecordRow key={record.id} href={`/members/${record.id}`} testid="member-row" name={record.name} kind="member" status={record.status} state={state}>
+            <strong>{record.name}</strong>
+            <span class="sub">
+              {record.age} · {t(`gender.${record.gender}`)}
+              {booths.length > 1 && boothById.has(record.booth_id) && ` · ${unitName(boothById.get(record.booth_id))}`}
+            </span>
+          </RecordRow>
         ))}
       </ul>
     </Page>

@@ -1,6 +1,7 @@
 /** Small building blocks shared by the screens: page frame, fields, badges, progress. */
 
-import { t } from '../i18n/index.js';
+import { errorText, t } from '../i18n/index.js';
+import { unitName } from '../units.js';
 import { SQUAD_SIZE } from '../validate.js';
 
 /**
@@ -39,6 +40,62 @@ export function Field({ label, error, hint, children, id }) {
         </p>
       )}
     </div>
+  );
+}
+
+/** A list screen's button to add a record. */
+export function AddLink({ href, label }) {
+  return (
+    <a class="button primary small" href={href}>
+      {label}
+    </a>
+  );
+}
+
+/**
+ * One record in a list: a link to it, what it is, its status and its sync state.
+ * @param {{href: string, testid: string, name?: string, kind: string, status?: string, state?: string, children: any}} props
+ */
+export function RecordRow({ href, testid, name, kind, status, state, children }) {
+  return (
+    <li>
+      <a href={href} class="row" data-testid={testid} data-name={name}>
+        <div class="row-main">{children}</div>
+        <div class="row-badges">
+          <StatusBadge kind={kind} status={status} />
+          <SyncBadge state={state} />
+        </div>
+      </a>
+    </li>
+  );
+}
+
+/**
+ * The booth a new record is for, when the person covers more than one.
+ * @param {{id: string, booths: import('../units.js').Unit[], value: number|null, onChange: (id: number|null) => void, error?: string|null}} props
+ */
+export function BoothField({ id, booths, value, onChange, error }) {
+  return (
+    <Field label={t('members.booth')} id={id} error={error}>
+      <select id={id} name="booth_id" value={value ?? ''} onChange={(e) => onChange(Number(/** @type {HTMLSelectElement} */ (e.currentTarget).value) || null)}>
+        <option value="">{t('common.choose')}</option>
+        {booths.map((b) => (
+          <option key={b.id} value={b.id}>
+            {unitName(b)}
+          </option>
+        ))}
+      </select>
+    </Field>
+  );
+}
+
+/** Why the server refused the change being fixed, or that it was set aside. */
+export function RefusalNotice({ change }) {
+  if (!change?.error) return null;
+  return (
+    <p class="notice warn" role="alert">
+      {change.set_aside ? t('sync.setAside') : `${t('sync.serverSaid')} ${errorText(change.error)}`}
+    </p>
   );
 }
 
