@@ -41,18 +41,22 @@ def search_text():
     )
 
 
-def paginate(model, conditions, order_by, page, per_page):
-    """One query for the rows of `page` and one for the count of all matching rows."""
-    total = db.session.scalar(select(func.count()).select_from(model).where(*conditions))
+def paginate(model, conditions, order_by, page, per_page, item=None, join=()):
+    """One query for the rows of `page` and one for the count of all matching rows.
+
+    `item(row)`: each row as answered (the rows themselves without it). `join`: (table, on
+    clause) pairs for conditions on a table each row has one row of (a person's unit), so
+    joining adds no rows.
+    """
+    count, query = select(func.count()).select_from(model), select(model)
+    for table, on in join:
+        count, query = count.join(table, on), query.join(table, on)
+    total = db.session.scalar(count.where(*conditions))
     rows = db.session.scalars(
-        select(model)
-        .where(*conditions)
-        .order_by(*order_by)
-        .limit(per_page)
-        .offset((page - 1) * per_page)
+        query.where(*conditions).order_by(*order_by).limit(per_page).offset((page - 1) * per_page)
     ).all()
     return {
-        "items": rows,
+        "items": rows if item is None else [item(row) for row in rows],
         "page": page,
         "per_page": per_page,
         "total": total,
@@ -60,6 +64,13 @@ def paginate(model, conditions, order_by, page, per_page):
     }
 
 
-def contains_text(column, needle):
-    """Case-insensitive for Latin letters (Devanagari has no case); % and _ are literal."""
+def contains_text(column, needle, fold_in_database=False):
+    """Case-insensitive for Latin letters (Devanagari has no case); % and _ are literal.
+
+    The needle is lower-cased by Python and the column by the database, unless
+    `fold_in_database`: then the database folds both (ILIKE on PostgreSQL), as the people
+    list always has; the two differ for capitals outside ASCII on SQLite.
+    """
+    if fold_in_database:
+        return column.icontains(needle, autoescape=True)
     return func.lower(column).contains(needle.lower(), autoescape=True)

@@ -2,9 +2,8 @@
 disable and enable."""
 
 import logging
-import math
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 
 from server.accounts import passwords, roles
@@ -16,6 +15,7 @@ from server.auth import Actor
 from server.errors import ApiError, forbidden, not_found, validation_error
 from server.extensions import db
 from server.geo.models import BOOTH, Unit
+from server.listing import contains_text, paginate
 from server.records import now_ms
 from server.scope import within_condition
 
@@ -60,31 +60,24 @@ def manages(manager: User, role: str, unit: Unit) -> bool:
 def list_users(actor: Actor, page, per_page, role=None, unit_id=None, q=None) -> dict:
     """People the actor manages, filtered, a page at a time."""
     manager = actor.user
-    query = select(User).join(Unit, User.unit_id == Unit.id)
+    conditions = []
     if manager.role == BLOCK_PRESIDENT:
-        query = query.where(User.role == VOLUNTEER, Unit.block_id == manager.unit_id)
+        conditions += [User.role == VOLUNTEER, Unit.block_id == manager.unit_id]
     elif manager.role not in MANAGER_ROLES:
         raise forbidden()
     if role:
-        query = query.where(User.role == role)
+        conditions.append(User.role == role)
     if unit_id is not None:
-        query = query.where(_units_inside(_unit(unit_id)))
+        conditions.append(_units_inside(_unit(unit_id)))
     if q:
-        pattern = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        query = query.where(
-            or_(User.name.ilike(pattern, escape="\\"), User.phone.like(pattern, escape="\\"))
+        conditions.append(
+            or_(
+                contains_text(User.name, q, fold_in_database=True),
+                contains_text(User.phone, q, fold_in_database=True),
+            )
         )
-    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
-    items = db.session.scalars(
-        query.order_by(User.name, User.id).offset((page - 1) * per_page).limit(per_page)
-    ).all()
-    return {
-        "items": items,
-        "page": page,
-        "per_page": per_page,
-        "total": total,
-        "pages": math.ceil(total / per_page),
-    }
+    order = (User.name, User.id)
+    return paginate(User, conditions, order, page, per_page, join=[(Unit, User.unit_id == Unit.id)])
 
 
 def create_user(actor: Actor, values: dict) -> User:

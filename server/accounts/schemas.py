@@ -3,14 +3,14 @@
 from marshmallow import Schema, fields, validate
 
 from server.geo.models import UNIT_TYPES
-from server.ranges import ID_RANGE, PAGE_RANGE, Id
+from server.listing import PageArgs
+from server.ranges import ID_RANGE, Id
 from sync.fields import ROLES, Phone, StrictInt, Text, Uuid, one_of
 
 LANGUAGES = ("hi", "en")
 PASSWORD_MIN = 8
 # Argon2 takes any length; the cap only stops a megabyte "password" costing CPU.
 PASSWORD_MAX = 128
-MAX_PER_PAGE = 200
 
 
 class Password(fields.String):
@@ -46,9 +46,7 @@ class MeUpdateArgs(Schema):
     name = Text(120, 1)
 
 
-class UserListArgs(Schema):
-    page = fields.Integer(load_default=1, validate=PAGE_RANGE)
-    per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=MAX_PER_PAGE))
+class UserListArgs(PageArgs):
     role = fields.String(validate=one_of(ROLES))
     unit_id = Id(metadata={"description": "People whose unit lies inside this one."})
     q = Text(100, metadata={"description": "Part of a name or phone number."})
@@ -131,6 +129,7 @@ class UserRecord(Schema):
 
 
 class UserPage(Schema):
+    # Not a PageEnvelope: that would move `items` after the paging fields in the answer.
     items = fields.List(fields.Nested(UserRecord), required=True)
     page = fields.Integer(required=True)
     per_page = fields.Integer(required=True)

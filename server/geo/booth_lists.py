@@ -249,6 +249,25 @@ def _moves_with_records(store: UnitStore, rows: list[BoothRow]) -> list[tuple[in
     return problems
 
 
+def _upsert_below(store, parent, type, code, name_en, name_hi, number=None, assembly_id=None):
+    """Upsert a block, panchayat or booth under `parent`: in the parent's district and
+    block, or in the parent itself where that is the district or the block."""
+    return store.upsert(
+        type,
+        code,
+        name_en=name_en,
+        name_hi=name_hi,
+        number=number,
+        reserved=None,
+        **admin_columns(
+            parent.id,
+            district_id=parent.id if parent.type == DISTRICT else parent.district_id,
+            block_id=parent.id if parent.type == BLOCK else parent.block_id,
+            assembly_id=assembly_id,
+        ),
+    )
+
+
 def import_booths(rows: list[tuple[int, dict]], progress=None) -> Counter:
     """Import a booth list (as read by read_booth_file): all of it, or nothing.
 
@@ -266,45 +285,31 @@ def import_booths(rows: list[tuple[int, dict]], progress=None) -> Counter:
 
     for row in checked:
         district = store.get(DISTRICT, row.district_code)
-        store.upsert(
-            BLOCK,
-            row.block_code,
-            name_en=row.block_name_en,
-            name_hi=row.block_name_hi,
-            number=None,
-            reserved=None,
-            **admin_columns(district.id, district_id=district.id),
-        )
+        _upsert_below(store, district, BLOCK, row.block_code, row.block_name_en, row.block_name_hi)
     store.flush()
     for row in checked:
         block = store.get(BLOCK, row.block_code)
-        store.upsert(
+        _upsert_below(
+            store,
+            block,
             PANCHAYAT,
             row.panchayat_code,
-            name_en=row.panchayat_name_en,
-            name_hi=row.panchayat_name_hi,
-            number=None,
-            reserved=None,
-            **admin_columns(block.id, district_id=block.district_id, block_id=block.id),
+            row.panchayat_name_en,
+            row.panchayat_name_hi,
         )
     store.flush()
     for start in range(0, len(checked), BATCH):
         batch = checked[start : start + BATCH]
         for row in batch:
-            panchayat = store.get(PANCHAYAT, row.panchayat_code)
-            store.upsert(
+            _upsert_below(
+                store,
+                store.get(PANCHAYAT, row.panchayat_code),
                 BOOTH,
                 row.booth_code,
-                name_en=row.booth_name_en,
-                name_hi=row.booth_name_hi,
+                row.booth_name_en,
+                row.booth_name_hi,
                 number=row.booth_number,
-                reserved=None,
-                **admin_columns(
-                    panchayat.id,
-                    district_id=panchayat.district_id,
-                    block_id=panchayat.block_id,
-                    assembly_id=store.get(ASSEMBLY, assembly_code(row.ac_number)).id,
-                ),
+                assembly_id=store.get(ASSEMBLY, assembly_code(row.ac_number)).id,
             )
         store.flush()
         if progress:

@@ -2,11 +2,10 @@
 
 from sqlalchemy import and_, not_, or_, select
 
-from server.audit.services import log_change
-from server.errors import not_found
 from server.extensions import db
 from server.grievances.models import Grievance, GrievanceNote
 from server.listing import contains_text, paginate
+from server.reading import open_record
 from server.records import now_ms
 from server.roster.services import scope_conditions
 from server.scope import grievance_filter
@@ -51,34 +50,26 @@ def list_grievances(
         )
     # Newest by when it was typed on the phone, as the app shows it.
     order = (Grievance.reported_at.desc(), Grievance.id.desc())
-    result = paginate(Grievance, conditions, order, page, per_page)
-    result["items"] = [to_record("grievance", g, viewer) for g in result["items"]]
-    return result
+    return paginate(
+        Grievance,
+        conditions,
+        order,
+        page,
+        per_page,
+        item=lambda grievance: to_record("grievance", grievance, viewer),
+    )
 
 
 def open_grievance(actor, grievance_id: str) -> dict:
-    """One grievance with its notes (oldest first); the read is logged, as it names a person.
+    """One grievance with its notes (oldest first); the read is logged, as it names a person."""
 
-    A grievance outside the viewer's scope is answered exactly like a missing one (404),
-    so record ids cannot be probed.
-    """
-    viewer = actor.user
-    grievance = db.session.scalar(
-        select(Grievance).where(
-            Grievance.id == grievance_id,
-            Grievance.deleted.is_(False),
-            grievance_filter(viewer, Grievance),
-        )
-    )
-    if grievance is None:
-        raise not_found("grievance")
-    notes = db.session.scalars(
-        select(GrievanceNote)
-        .where(GrievanceNote.grievance_id == grievance.id, GrievanceNote.deleted.is_(False))
-        .order_by(GrievanceNote.created_at, GrievanceNote.id)
-    ).all()
-    record = to_record("grievance", grievance, viewer)
-    record["notes"] = [to_record("grievance_note", n, viewer) for n in notes]
-    log_change(actor, "read", "grievance", grievance.id, grievance.version)
-    db.session.commit()
-    return record
+    def with_notes(grievance, record):
+        notes = db.session.scalars(
+            select(GrievanceNote)
+            .where(GrievanceNote.grievance_id == grievance.id, GrievanceNote.deleted.is_(False))
+            .order_by(GrievanceNote.created_at, GrievanceNote.id)
+        ).all()
+        record["notes"] = [to_record("grievance_note", n, actor.user) for n in notes]
+
+    scope = grievance_filter(actor.user, Grievance)
+    return open_record(actor, "grievance", Grievance, grievance_id, scope, with_notes)

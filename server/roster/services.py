@@ -4,13 +4,13 @@ import contextlib
 import re
 
 from marshmallow import ValidationError
-from sqlalchemy import or_, select
+from sqlalchemy import or_
 
-from server.audit.services import log_change
-from server.errors import forbidden, not_found, validation_error
+from server.errors import forbidden, validation_error
 from server.extensions import db
 from server.geo.models import BLOCK, BOOTH, Unit
 from server.listing import contains_text, paginate
+from server.reading import open_record
 from server.roster.models import Member
 from server.scope import booth_filter, booth_in_scope, sees_full_personal_data, unit_within
 from server.serialize import to_record
@@ -68,26 +68,12 @@ def list_members(
         conditions.append(Member.status == status)
     if q:
         conditions.append(member_search(viewer, q))
-    result = paginate(Member, conditions, (Member.name, Member.id), page, per_page)
-    result["items"] = [to_record("member", m, viewer) for m in result["items"]]
-    return result
+    order = (Member.name, Member.id)
+    return paginate(
+        Member, conditions, order, page, per_page, item=lambda m: to_record("member", m, viewer)
+    )
 
 
 def open_member(actor, member_id: str) -> dict:
-    """One member in full view, with the read written to the access log (DPDP).
-
-    A member outside the viewer's scope is answered exactly like a missing one (404),
-    so record ids cannot be probed.
-    """
-    viewer = actor.user
-    member = db.session.scalar(
-        select(Member).where(
-            Member.id == member_id, Member.deleted.is_(False), booth_filter(viewer, Member)
-        )
-    )
-    if member is None:
-        raise not_found("member")
-    record = to_record("member", member, viewer)
-    log_change(actor, "read", "member", member.id, member.version)
-    db.session.commit()
-    return record
+    """One member in full view, with the read written to the access log (DPDP)."""
+    return open_record(actor, "member", Member, member_id, booth_filter(actor.user, Member))

@@ -198,10 +198,15 @@ def apply_one(store, who, raw, now, events):
 
 
 def rejected(store, who, raw, error):
+    return unchanged(store, who, raw, REJECTED, error)
+
+
+def unchanged(store, who, raw, status, error):
+    """The answer to a mutation that changed nothing: today's record as the pusher sees it."""
     record = current_record(store, who, raw)
     return {
         "seq": raw["seq"],
-        "status": REJECTED,
+        "status": status,
         "id": raw.get("id"),
         "version": record["version"] if record else None,
         "record": record,
@@ -241,13 +246,4 @@ def replay(store, who, raw, done):
     """A seq applied before (a retry): today's record, and the same rejection if it was one."""
     if done is not None and done.status == REJECTED:
         return rejected(store, who, raw, done.error)
-    record = current_record(store, who, raw)
-    return {
-        "seq": raw["seq"],
-        "status": DUPLICATE,
-        "id": raw.get("id"),
-        "version": record["version"] if record else None,
-        "record": record,
-        "conflicts": [],
-        "error": None,
-    }
+    return unchanged(store, who, raw, DUPLICATE, None)

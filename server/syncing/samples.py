@@ -13,6 +13,7 @@ from sync.hlc import format_hlc
 from sync.values import Mutation
 
 NAMESPACE = uuid.UUID("6f1d2c3e-5b7a-4e8f-9a0b-1c2d3e4f5a6b")
+MEMBER_FIELDS = ("name", "age", "gender", "phone", "skills")
 MEMBERS = (
     ("सुनीता कुमारी", 22, "female", "9801234561", ["speaker", "social_media"]),
     ("राहुल महतो", 27, "male", "9801234562", ["organiser"]),
@@ -21,6 +22,7 @@ MEMBERS = (
     ("रेखा देवी", 29, "female", "9801234564", ["speaker"]),  # a shared family phone
     ("Sanjay Lakra", 19, "male", "9801234566", ["other"]),
 )
+GRIEVANCE_FIELDS = ("category", "description", "against")
 GRIEVANCES = (
     ("road", "गाँव की मुख्य सड़क बरसात में टूट गई है, एम्बुलेंस नहीं आ पाती।", ""),
     ("water", "टोला के दोनों हैंडपंप तीन हफ्ते से खराब हैं।", ""),
@@ -68,53 +70,42 @@ class Writer:
         return BatchStore(self.actor).load(entity, record_id) is not None
 
 
+def new_samples(writer, entity, rows, columns, booth_id, **extra):
+    """Write each sample row that is not there yet; yields (n, outcome) for those written."""
+    for n, row in enumerate(rows):
+        record_id = sample_id(entity, n)
+        if writer.exists(entity, record_id):
+            continue
+        fields = {"booth_id": booth_id, **dict(zip(columns, row, strict=True)), **extra}
+        yield n, writer.apply(entity, record_id, fields)
+
+
 def seed_samples(volunteer: User, president: User) -> int:
     """Members and grievances of the volunteer's booth; records already there are kept."""
     booth_id = volunteer.unit_id
     writer, reviewer = Writer(volunteer), Writer(president)
     added = 0
-    for n, (name, age, gender, phone, skills) in enumerate(MEMBERS):
-        member_id = sample_id("member", n)
-        if writer.exists("member", member_id):
-            continue
-        outcome = writer.apply(
-            "member",
-            member_id,
-            {
-                "booth_id": booth_id,
-                "name": name,
-                "age": age,
-                "gender": gender,
-                "phone": phone,
-                "skills": skills,
-                "consent": True,
-            },
-        )
+    for n, outcome in new_samples(writer, "member", MEMBERS, MEMBER_FIELDS, booth_id, consent=True):
         if n < APPROVED:
-            reviewer.apply("member", member_id, {"status": "approved"}, base=outcome.record.version)
+            reviewer.apply(
+                "member", outcome.record.id, {"status": "approved"}, base=outcome.record.version
+            )
         added += 1
-    for n, (category, description, against) in enumerate(GRIEVANCES):
-        grievance_id = sample_id("grievance", n)
-        if writer.exists("grievance", grievance_id):
-            continue
-        outcome = writer.apply(
-            "grievance",
-            grievance_id,
-            {
-                "booth_id": booth_id,
-                "category": category,
-                "description": description,
-                "against": against,
-            },
-        )
+    for n, outcome in new_samples(writer, "grievance", GRIEVANCES, GRIEVANCE_FIELDS, booth_id):
         if n == 0:
             reviewer.apply(
-                "grievance", grievance_id, {"status": "acknowledged"}, base=outcome.record.version
+                "grievance",
+                outcome.record.id,
+                {"status": "acknowledged"},
+                base=outcome.record.version,
             )
             reviewer.apply(
                 "grievance_note",
                 sample_id("note", n),
-                {"grievance_id": grievance_id, "text": "BDO से बात हुई, अगले हफ्ते मरम्मत शुरू होगी।"},
+                {
+                    "grievance_id": outcome.record.id,
+                    "text": "BDO से बात हुई, अगले हफ्ते मरम्मत शुरू होगी।",
+                },
             )
         added += 1
     return added
