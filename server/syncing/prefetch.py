@@ -15,10 +15,10 @@ from server.meetings.models import Rsvp
 from server.roster.models import Member
 from server.roster.store import normalised_epic
 from server.syncing import locks
+from server.syncing.batch_reads import is_id
 from server.syncing.database import is_postgres, upsert
 from server.syncing.locks import RECORD, SERIAL, LockRestart
 from server.syncing.models import Conflict
-from server.syncing.reading import is_id
 from server.syncing.registry import ENTITY_ORDER, MODELS, RECORD_TYPES
 from sync.fields import in_int_range
 

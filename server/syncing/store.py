@@ -7,7 +7,7 @@ statements. Its parts, by job:
 
 - server/syncing/batch_state.py: what the batch holds, and forgetting a rejected mutation;
 - server/syncing/prefetch.py: loading and locking up front, in the one lock order;
-- server/syncing/reading.py: records, places and authors, read once per batch;
+- server/syncing/batch_reads.py: records, places and authors, read once per batch;
 - server/roster/store.py: squad counts, EPIC holders and the waitlist;
 - server/grievances/store.py: reference numbers;
 - server/meetings/store.py: whom a meeting reaches, RSVPs, organisers;
@@ -19,9 +19,9 @@ from server.grievances.store import ReferenceNumbers
 from server.meetings.store import MeetingLookups
 from server.roster.store import MemberBook
 from server.syncing import prefetch
+from server.syncing.batch_reads import RecordReader
 from server.syncing.batch_state import BatchState
 from server.syncing.conflicts import ConflictRecords
-from server.syncing.reading import RecordReader
 from server.syncing.writing import BatchWriter
 
 
