@@ -240,3 +240,21 @@ def test_the_simulated_phone_builds_the_recorded_requests(scenario):
 def test_every_golden_scenario_is_replayed_or_named_here():
     names = {p.stem for p in GOLDEN.glob("*.json")}
     assert names == set(ENDS) | set(NOT_EXPRESSIBLE)
+
+
+def test_a_push_answer_clears_only_its_batch_and_settles_the_rest():
+    """Not recorded (the recordings push the whole outbox): the answer to #1 alone, after
+    the answer to #1..#3 was lost, says last_seq 3. As engine.js applyPushAnswer does, #2
+    and #3 stay, acknowledged, to go out once more and hear whether they were rejected
+    (the simulation's phone used to drop them unseen: convergence seed 602)."""
+    scenario = golden("push_rejected")
+    replay = Replay(scenario)
+    for step in scenario["steps"][:-1]:  # the three edits; the sync is done by hand
+        replay.edit(step["edit"])
+    phone = replay.phone
+    recorded = scenario["exchanges"][0]["response"]["body"]
+    batch = phone.outbox[:1]
+    phone.apply_push_answer(batch, {**recorded, "results": recorded["results"][:1]})
+    assert [(m["seq"], m.get("acked")) for m in phone.outbox] == [(2, True), (3, True)]
+    assert list(phone.attention) == [1]
+    assert phone.pending() == []
