@@ -26,7 +26,7 @@ SEEDS_FILE = Path(__file__).parents[1] / "server" / "syncing" / "convergence_see
 HISTORIES = int(os.environ.get("MEMORY_HISTORIES", "300"))
 # Histories that fail on the HTTP server as well, so in the engine or the protocol, not in
 # SQL (left to another issue). Expected to fail: when one passes, fix it over HTTP too.
-KNOWN_FAILING = (602, 935)
+KNOWN_FAILING = (935,)
 # Histories that pass on a correct engine and exercise what the sabotage tests break
 # (the same seeds as the HTTP sabotage tests).
 SABOTAGE_SEED = 14

@@ -128,7 +128,11 @@ class SimulatedPhone:
                         "record": record,
                     }
                 )
-        self.clear_acknowledged(answer["last_seq"])
+        # engine.js applyPushAnswer: entries after the batch that last_seq covers (an
+        # earlier answer was lost) were not answered here: they only become acknowledged,
+        # and go out once more so a rejection of them is heard.
+        self.clear_acknowledged(min(answer["last_seq"], batch[-1]["seq"]))
+        self.settle_acknowledged(answer["last_seq"])
         self.observe(answer["server_hlc"])
 
     # ---- what the person sees: server copies with the outbox laid on top, in order
