@@ -253,7 +253,7 @@ class World:
             "device_id": phone.device_id,
             "schema_version": 1,
             "client_time": phone.wall(self.clock),
-            "mutations": [{k: v for k, v in m.items() if k != "sent"} for m in batch],
+            "mutations": [{k: v for k, v in m.items() if k not in ("sent", "acked")} for m in batch],
         }
         seqs = f"#{batch[0]['seq']}..#{batch[-1]['seq']}"
         if mode == "request_lost":
