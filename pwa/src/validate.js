@@ -24,6 +24,21 @@ export function clean(/** @type {string} */ text) {
 }
 
 /**
+ * A required free text of at most `max` characters, cleaned as the server stores it:
+ * `{ value }` when it may be sent, else `{ error }` (a catalogue key).
+ * @param {string} text
+ * @param {number} max
+ * @param {string} [requiredKey]
+ * @returns {{ value: string, error?: undefined } | { error: string, value?: undefined }}
+ */
+export function requiredText(text, max, requiredKey = 'validation.required') {
+  const value = clean(text);
+  if (!value) return { error: requiredKey };
+  if (value.length > max) return { error: 'validation.tooLong' };
+  return { value };
+}
+
+/**
  * A 10-digit Indian mobile, with +91 or a leading 0 and spaces or dashes stripped; null if not one.
  * @param {string} value
  */

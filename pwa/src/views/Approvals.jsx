@@ -6,7 +6,7 @@ import { useRoster } from '../data/hooks.js';
 import { t } from '../i18n/index.js';
 import { saveChange } from '../runtime.js';
 import { unitName } from '../units.js';
-import { clean } from '../validate.js';
+import { requiredText } from '../validate.js';
 import { Empty, Loading, Page, SquadProgress, StatusBadge, SyncBadge, squadCounts } from './ui.jsx';
 
 function PendingMember({ shown, boothLabel }) {
@@ -19,16 +19,12 @@ function PendingMember({ shown, boothLabel }) {
     saveChange({ entity: 'member', id: record.id, fields, baseVersion: shown.version });
 
   async function reject() {
-    const text = clean(reason);
-    if (!text) {
-      setError(t('approvals.reasonRequired'));
+    const checked = requiredText(reason, 500, 'approvals.reasonRequired');
+    if (checked.error) {
+      setError(t(checked.error));
       return;
     }
-    if (text.length > 500) {
-      setError(t('validation.tooLong'));
-      return;
-    }
-    await decide({ status: 'rejected', status_reason: text });
+    await decide({ status: 'rejected', status_reason: checked.value });
   }
 
   return (

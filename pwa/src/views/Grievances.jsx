@@ -8,7 +8,7 @@ import { navigate } from '../router.js';
 import { discardChange, saveChange } from '../runtime.js';
 import { newId } from '../sync/outbox.js';
 import { myBooths } from '../units.js';
-import { GRIEVANCE_CATEGORIES, checkGrievance, clean } from '../validate.js';
+import { GRIEVANCE_CATEGORIES, checkGrievance, requiredText } from '../validate.js';
 import { AddLink, BoothField, Empty, Field, Loading, Page, RecordRow, RefusalNotice, StatusBadge, SyncBadge } from './ui.jsx';
 
 export function Grievances() {
@@ -133,17 +133,13 @@ export function GrievanceDetail({ params }) {
 
   async function addNote(/** @type {Event} */ event) {
     event.preventDefault();
-    const value = clean(text);
-    if (!value) {
-      setError(t('validation.required'));
-      return;
-    }
-    if (value.length > 5000) {
-      setError(t('validation.tooLong'));
+    const checked = requiredText(text, 5000);
+    if (checked.error) {
+      setError(t(checked.error));
       return;
     }
     setError(null);
-    await saveChange({ entity: 'grievance_note', id: newId(), fields: { grievance_id: record.id, text: value } });
+    await saveChange({ entity: 'grievance_note', id: newId(), fields: { grievance_id: record.id, text: checked.value } });
     setText('');
   }
 
