@@ -113,7 +113,18 @@ def create_member(store, actor, m, now, restoring: Record | None = None):
     else:
         values["deleted"] = False
     write(store, record, values, actor, m.hlc, place, "restore" if restoring else "create")
+    if wanted == "approved" and status == "waitlisted":
+        return Outcome(CONFLICT, record, keep_waitlisted_approval(store, actor, m, record, place))
     return Outcome(APPLIED, record)
+
+
+def keep_waitlisted_approval(store, actor, m, record, place):
+    """Rule 5 over rule 3: a member approved as they are added to (or moved into) a full
+    booth waits on the waitlist; the approval is kept as a conflict record (`squad_full`)
+    that the reviewer sees and can apply once there is room, never dropped unseen."""
+    lost, kept = {"status": "approved"}, {"status": "waitlisted"}
+    store.add_conflict(record, place, "squad_full", lost, kept, m.hlc, actor.user_id, actor, m.hlc)
+    return [{"field": "status", "kept": "waitlisted", "lost": "approved"}]
 
 
 def check_status_change(actor, record, incoming, place):
@@ -161,7 +172,8 @@ def update_member(store, actor, m, record):
         # Rule 4: changed details go back for review.
         changes["status"] = "pending"
     conflicts = keep_clashes(store, record, place, result.clashes, actor, m.hlc)
-    apply_member_changes(store, actor, m, record, changes, old_place, place)
+    if apply_member_changes(store, actor, m, record, changes, old_place, place):
+        conflicts += keep_waitlisted_approval(store, actor, m, record, place)
     return Outcome(status_of(result, bool(conflicts)), record, conflicts)
 
 
@@ -200,8 +212,10 @@ def decision_on_changed(store, actor, m, record, result, seen, old_place, place)
 
 
 def apply_member_changes(store, actor, m, record, changes, old_place, place):
-    """Write a member's merged changes, keeping the squad at 20 and promoting on departures."""
+    """Write a member's merged changes, keeping the squad at 20 and promoting on departures.
+    Answers whether an approval went to the waitlist instead (a move into a full booth)."""
     before = record.values["status"]
+    waitlisted_approval = False
     moved = place.id != old_place.id
     after = changes.get("status", before)
     if moved and after == "waitlisted" and "status" not in changes:
@@ -214,6 +228,7 @@ def apply_member_changes(store, actor, m, record, changes, old_place, place):
                     "This booth already has 20 members.",
                     {"status": ["This booth already has 20 members."]},
                 )
+            waitlisted_approval = changes.get("status") == "approved"
             changes["status"] = "waitlisted"
             after = "waitlisted"
     if after == "waitlisted" and (before != "waitlisted" or moved):
@@ -224,6 +239,7 @@ def apply_member_changes(store, actor, m, record, changes, old_place, place):
     write(store, record, changes, actor, m.hlc, place)
     if before in ACTIVE and (after not in ACTIVE or moved):
         promote_waitlisted(store, old_place.id, actor, m.hlc, old_place)
+    return waitlisted_approval
 
 
 def erase_member(store, actor, m, record, old_place, place, incoming):

@@ -24,9 +24,6 @@ from tests.sync.simulation.plan import Plan, SimClock, make_plan
 
 SEEDS_FILE = Path(__file__).parents[1] / "server" / "syncing" / "convergence_seeds.json"
 HISTORIES = int(os.environ.get("MEMORY_HISTORIES", "300"))
-# Histories that fail on the HTTP server as well, so in the engine or the protocol, not in
-# SQL (left to another issue). Expected to fail: when one passes, fix it over HTTP too.
-KNOWN_FAILING = (935,)
 # Histories that pass on a correct engine and exercise what the sabotage tests break
 # (the same seeds as the HTTP sabotage tests).
 SABOTAGE_SEED = 14
@@ -34,18 +31,12 @@ FULL_BOOTH_SEED = 41
 
 
 def cases():
-    """The kept failing histories of the HTTP test first, then fresh random seeds."""
-    kept = json.loads(SEEDS_FILE.read_text(encoding="utf-8"))["cases"]
-    params = [pytest.param(case, id=f"kept-{case['seed']}") for case in kept]
-    params += [
-        pytest.param({"seed": seed}, id=f"seed-{seed}")
-        for seed in range(HISTORIES)
-        if seed not in KNOWN_FAILING
-    ]
-    failing = pytest.mark.xfail(strict=True, reason="fails over HTTP too")
-    params += [
-        pytest.param({"seed": seed}, id=f"seed-{seed}", marks=failing) for seed in KNOWN_FAILING
-    ]
+    """The kept failing histories of the HTTP test first, then fresh random seeds and every
+    seed that ever failed."""
+    kept = json.loads(SEEDS_FILE.read_text(encoding="utf-8"))
+    params = [pytest.param(case, id=f"kept-{case['seed']}") for case in kept["cases"]]
+    seeds = sorted(set(range(HISTORIES)) | set(kept["failed_seeds"]))
+    params += [pytest.param({"seed": seed}, id=f"seed-{seed}") for seed in seeds]
     return params
 
 

@@ -220,6 +220,39 @@ def test_rule5_a_member_moved_into_a_full_booth_is_waitlisted(world):
     assert active_in(world, world.g.b2) == 20
 
 
+def squad_full_conflicts(world, phone):
+    phone.pull()
+    return [
+        (c["kind"], c["lost"], c["kept"], c["author_id"])
+        for c in phone.records("conflict").values()
+    ]
+
+
+def test_rule5_an_approval_typed_with_the_addition_to_a_full_booth_is_kept(world):
+    """Convergence seeds 5269 and 8647: the approval went silently; now the member waits
+    and the approval is a conflict record the reviewer sees and can apply later."""
+    fill(world, world.g.b1, 20)
+    member_id = new_id()
+    fields = {**member_fields(world.g.b1), "status": "approved"}
+    result = world.p.send("member", member_id, fields)
+    assert result["status"] == "conflict", result
+    assert result["record"]["status"] == "waitlisted"
+    assert result["conflicts"] == [{"field": "status", "kept": "waitlisted", "lost": "approved"}]
+    lost = ("squad_full", {"status": "approved"}, {"status": "waitlisted"}, world.president)
+    assert squad_full_conflicts(world, world.p) == [lost]
+
+
+def test_rule5_an_approval_typed_with_a_move_into_a_full_booth_is_kept(world):
+    fill(world, world.g.b2, 20, world.phone_of("volunteer", world.g.b2))
+    member_id, v = add_member(world.a, world.g.b1)
+    fields = {"booth_id": world.g.b2.id, "status": "approved"}
+    moved = world.p.send("member", member_id, fields, base=v)
+    assert (moved["status"], moved["record"]["status"]) == ("conflict", "waitlisted")
+    assert moved["conflicts"] == [{"field": "status", "kept": "waitlisted", "lost": "approved"}]
+    assert [c[0] for c in squad_full_conflicts(world, world.p)] == ["squad_full"]
+    assert active_in(world, world.g.b2) == 20
+
+
 # ---------------------------------------------------------------- rule 6: one member per EPIC
 
 EPIC = "ABC1234567"

@@ -94,6 +94,7 @@ export default {
       field: 'The same detail was changed in two places; the later change was kept.',
       delete: 'This record was deleted, so your change was kept aside.',
       changed_since_review: 'The details changed after they were reviewed; review and approve again.',
+      squad_full: 'The booth already had 20 members, so the member was put on the waitlist instead of being approved; approve again when a place frees.',
     },
   },
   status: {

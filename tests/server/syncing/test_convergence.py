@@ -39,19 +39,19 @@ SABOTAGE_SEED = 14
 FULL_BOOTH_SEED = 41
 
 
-def kept_cases():
-    return json.loads(SEEDS_FILE.read_text(encoding="utf-8"))["cases"]
+def kept():
+    return json.loads(SEEDS_FILE.read_text(encoding="utf-8"))
 
 
 def cases():
-    """Kept failing histories first, then fresh random seeds."""
-    kept = kept_cases()
-    params = [pytest.param(case, id=f"kept-{case['seed']}") for case in kept]
-    replayed = {case["seed"] for case in kept if "steps" not in case}
+    """Kept failing histories first, then fresh random seeds and every seed that ever
+    failed (a sweep found them; they run whole beside their shrunk cases)."""
+    kept_cases = kept()["cases"]
+    params = [pytest.param(case, id=f"kept-{case['seed']}") for case in kept_cases]
+    replayed = {case["seed"] for case in kept_cases if "steps" not in case}
+    seeds = sorted(set(range(HISTORIES)) | set(kept()["failed_seeds"]))
     params += [
-        pytest.param({"seed": seed}, id=f"seed-{seed}")
-        for seed in range(HISTORIES)
-        if seed not in replayed
+        pytest.param({"seed": seed}, id=f"seed-{seed}") for seed in seeds if seed not in replayed
     ]
     return params
 

@@ -188,6 +188,8 @@ class Checks:
         for name, value in sorted(m["fields"].items()):
             if record.get(name) == value or self.superseded(entry, name):
                 continue
+            if entry.before is not None and entry.before.get(name) == value:
+                continue  # not changed by this person: a concurrent change rightly wins
             if any(name in c["lost"] and c["lost"][name] == value for c in seen_conflicts):
                 continue
             if m["entity"] == "grievance" and name == "status":
@@ -201,6 +203,10 @@ class Checks:
                     continue  # withdrawn consent erases them, by design (DPDP)
                 if name == "status" and record["version"] > entry.result["version"]:
                     continue  # moved on by a later write (rules 3 to 5)
+                if name == "status" and self.people[author]["role"] == "volunteer":
+                    # Not refused, so the status it found was this one already: a volunteer
+                    # decides nothing (rule 3), and its own details may undo it (rule 4).
+                    continue
             problems.append(
                 f"{name}={value!r} is lost: the server has {record.get(name)!r}, and no conflict "
                 f"{author} can see holds it"

@@ -9,8 +9,9 @@ whole, so `seen_by` is the unmasked state), the change index and its SQL scope c
 or concurrency. Everything else is checked as on the HTTP path: convergence, the
 ledger, rosters, erasure and a phone's own order.
 
-Replay one history (and shrink it) by hand:
+Replay one history (and shrink it) by hand, or run many (`make convergence` runs 10,000):
     .venv/bin/python -m tests.sync.simulation.memory 17 --shrink
+    .venv/bin/python -m tests.sync.simulation.memory --range 0 10000
 """
 
 from tests.sync.memory_server import MemoryServer

@@ -15,6 +15,11 @@ class Entry:
     phone: str
     user_id: int
     mutation: dict  # the outbox entry itself (folded edits change it until it is sent)
+    # The record as the person saw it before this mutation (server copy and earlier outbox
+    # entries), or None for a new one: a field sent with the value it already had there
+    # is no change of the person's (the app sends only changed fields: validate.js
+    # changedFields; folding can still bring a field back to where it was).
+    before: dict | None = None
     deliveries: list = field(default_factory=list)
 
     @property

@@ -213,10 +213,11 @@ class World:
         raise Unexpected(f"not quiescent after {rounds} rounds of push and pull")
 
     def enqueue(self, phone, entity, record_id, fields=None, op="upsert", quiet=False):
+        before = phone.overlay().get((entity, record_id))
         mutation, folded = phone.enqueue(self.clock, entity, record_id, fields, op)
         key = (phone.label, mutation["seq"])
         if key not in self.ledger:
-            self.ledger[key] = Entry(phone.label, phone.user_id, mutation)
+            self.ledger[key] = Entry(phone.label, phone.user_id, mutation, before)
         if quiet:
             return mutation
         what = "delete" if op == "delete" else self.describe_fields(fields)
@@ -253,7 +254,9 @@ class World:
             "device_id": phone.device_id,
             "schema_version": 1,
             "client_time": phone.wall(self.clock),
-            "mutations": [{k: v for k, v in m.items() if k not in ("sent", "acked")} for m in batch],
+            "mutations": [
+                {k: v for k, v in m.items() if k not in ("sent", "acked")} for m in batch
+            ],
         }
         seqs = f"#{batch[0]['seq']}..#{batch[-1]['seq']}"
         if mode == "request_lost":
