@@ -151,8 +151,12 @@ def test_mixed_pushes_on_one_full_booth_never_deadlock_and_keep_the_cap(app, mak
     assert not failures, failures[:3]
     assert len(answers) == ROUNDS * len(workers)
     retried = [r.getMessage() for r in caplog.records if "tried again" in r.getMessage()]
+    # A member moved by another push between the first read and the booth locks starts a
+    # push again by design (a lock restart, docs/sync.md "Lock order"); a deadlock or a
+    # serialization failure never may.
+    raced = [message for message in retried if "lock restart" not in message]
     out_of_order = [r.getMessage() for r in caplog.records if "out of order" in r.getMessage()]
-    assert not retried, retried[:3]  # no deadlock even needed a retry
+    assert not raced, raced[:3]  # no deadlock even needed a retry
     assert not out_of_order, out_of_order[:3]
 
     db.session.rollback()
