@@ -1,0 +1,227 @@
+"""Mutation scores of the sync rules (`make mutation`): reads mutmut's results (sync/) and
+StrykerJS's JSON report (pwa/src/sync/), prints both scores and writes the "## Mutation
+testing" section at the end of docs/benchmarks.md.
+
+    .venv/bin/python bench/mutation_report.py [--python-seconds S] [--js-seconds S]
+
+Run after `mutmut run` and `stryker run` (the make target does both). The score is
+Stryker's: (killed + timeout) / (killed + timeout + survived + no coverage).
+Every survivor is listed; those looked at and found equivalent carry the reason below
+(SURVIVOR_NOTES), the others are marked as known and not yet killed.
+"""
+
+import argparse
+import json
+import re
+import subprocess
+import sys
+from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DOCS = ROOT / "docs" / "benchmarks.md"
+STRYKER_JSON = ROOT / "reports" / "mutation" / "stryker.json"
+MUTMUT = ROOT / ".venv" / "bin" / "mutmut"
+SECTION = "## Mutation testing"
+TARGET = 90.0
+
+# A survivor looked at and found equivalent (no behaviour a test could tell apart), by its
+# mutmut name or, for StrykerJS, "file:line mutator replacement".
+SURVIVOR_NOTES: dict[str, str] = {}
+
+
+def python_results() -> dict[str, str]:
+    """mutmut's verdict per mutant name (run in the repository root, beside mutants/)."""
+    done = subprocess.run(
+        [str(MUTMUT), "results", "--all", "true"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    verdicts = {}
+    for line in done.stdout.splitlines():
+        name, sep, status = line.strip().rpartition(": ")
+        if sep and name:
+            verdicts[name] = status
+    return verdicts
+
+
+def python_module(mutant: str) -> str:
+    """`sync.hlc.x_clamp__mutmut_3` -> `sync/hlc.py`."""
+    module = re.split(r"\.x[_ǁ]", mutant, maxsplit=1)[0]
+    return module.replace(".", "/") + ".py"
+
+
+def python_diff(mutant: str) -> str:
+    """The changed line of a mutant (`mutmut show`), shortened for the table."""
+    done = subprocess.run(
+        [str(MUTMUT), "show", mutant], cwd=ROOT, capture_output=True, text=True, check=False
+    )
+    added = [
+        line[1:].strip()
+        for line in done.stdout.splitlines()
+        if line.startswith("+") and not line.startswith("+++")
+    ]
+    return shorten(added[0] if added else "?")
+
+
+def js_results() -> list[dict]:
+    """One row per StrykerJS mutant: file, line, mutator, replacement, status."""
+    report = json.loads(STRYKER_JSON.read_text())
+    rows = []
+    for name, file in report["files"].items():
+        for m in file["mutants"]:
+            rows.append(
+                {
+                    "file": name,
+                    "line": m["location"]["start"]["line"],
+                    "mutator": m["mutatorName"],
+                    "replacement": m.get("replacement", ""),
+                    "status": m["status"],
+                }
+            )
+    return rows
+
+
+JS_STATUS = {
+    "Killed": "killed",
+    "Survived": "survived",
+    "Timeout": "timeout",
+    "NoCoverage": "no tests",
+    "CompileError": "error",
+    "RuntimeError": "error",
+    "Ignored": "skipped",
+}
+
+
+def score(counts: Counter) -> float:
+    caught = counts["killed"] + counts["timeout"]
+    valid = caught + counts["survived"] + counts["no tests"] + counts["suspicious"]
+    return 100.0 * caught / valid if valid else 0.0
+
+
+def shorten(text: str, width: int = 90) -> str:
+    text = " ".join(text.split()).replace("|", "\\|")
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def summary_row(label: str, counts: Counter, seconds: float | None) -> str:
+    took = f"{seconds / 60:.1f} min" if seconds else "?"
+    return (
+        f"| {label} | {sum(counts.values())} | {counts['killed']} | {counts['survived']} | "
+        f"{counts['timeout']} | {counts['no tests']} | **{score(counts):.1f}%** | {took} |"
+    )
+
+
+def section(py: dict[str, str], js: list[dict], args) -> str:
+    py_counts = Counter(py.values())
+    js_counts = Counter(JS_STATUS.get(r["status"], r["status"]) for r in js)
+    lines = [
+        SECTION,
+        "",
+        f"Run {datetime.now(UTC):%Y-%m-%d %H:%M UTC} by `make mutation` on commit "
+        f"{git_commit()}: mutmut 3 over `sync/` (the engine, merge, HLC, scope, values, "
+        "fields, protocol and `sync/records/`; the Store protocol and the registry left out) "
+        "driven by the database-free tests of `tests/sync/`, and StrykerJS over "
+        "`pwa/src/sync/*.js` driven by `tests/pwa/`. Score = (killed + timeout) / "
+        f"(killed + timeout + survived + no coverage); target ≥ {TARGET:.0f}%.",
+        "",
+        "| code | mutants | killed | survived | timeout | no coverage | score | run time |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        summary_row("`sync/` (mutmut)", py_counts, args.python_seconds),
+        summary_row("`pwa/src/sync/` (StrykerJS)", js_counts, args.js_seconds),
+        "",
+    ]
+    lines += per_file_table(py, js)
+    lines += survivors(py, js)
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def per_file_table(py: dict[str, str], js: list[dict]) -> list[str]:
+    files: dict[str, Counter] = {}
+    for mutant, status in py.items():
+        files.setdefault(python_module(mutant), Counter())[status] += 1
+    for row in js:
+        files.setdefault(row["file"], Counter())[JS_STATUS.get(row["status"], row["status"])] += 1
+    lines = [
+        "| file | mutants | killed | survived | timeout | no coverage | score |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for name in sorted(files):
+        c = files[name]
+        lines.append(
+            f"| {name} | {sum(c.values())} | {c['killed']} | {c['survived']} | "
+            f"{c['timeout']} | {c['no tests']} | {score(c):.1f}% |"
+        )
+    return [*lines, ""]
+
+
+def survivors(py: dict[str, str], js: list[dict]) -> list[str]:
+    rows = []
+    for mutant, status in sorted(py.items()):
+        if status in ("survived", "no tests", "suspicious"):
+            note = SURVIVOR_NOTES.get(mutant, "known, not yet killed")
+            rows.append(f"| `{mutant}` | {status} | `{python_diff(mutant)}` | {note} |")
+    for r in sorted(js, key=lambda r: (r["file"], r["line"])):
+        if r["status"] in ("Survived", "NoCoverage"):
+            key = f"{r['file']}:{r['line']} {r['mutator']} {r['replacement']}"
+            note = SURVIVOR_NOTES.get(key, "known, not yet killed")
+            rows.append(
+                f"| `{r['file']}:{r['line']}` {r['mutator']} | {JS_STATUS[r['status']]} | "
+                f"`{shorten(r['replacement'])}` | {note} |"
+            )
+    if not rows:
+        return ["No survivors.", ""]
+    return [
+        "### Survivors",
+        "",
+        "Each mutant that no test kills, with the code it puts in place and why it is left.",
+        "",
+        "| mutant | status | mutated to | why it survives |",
+        "| --- | --- | --- | --- |",
+        *rows,
+        "",
+    ]
+
+
+def git_commit() -> str:
+    done = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+    )
+    return done.stdout.strip() or "unknown"
+
+
+def write_section(text: str):
+    """Replace the "## Mutation testing" section, kept last in docs/benchmarks.md."""
+    doc = DOCS.read_text() if DOCS.exists() else "# Benchmarks\n"
+    start = doc.find("\n" + SECTION + "\n")
+    if start >= 0:
+        following = re.search(r"^## ", doc[start + len(SECTION) + 2 :], re.M)
+        rest = doc[start + len(SECTION) + 2 + following.start() :] if following else ""
+        doc = doc[:start].rstrip("\n") + "\n\n" + rest
+    DOCS.write_text(doc.rstrip("\n") + "\n\n" + text)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--python-seconds", type=float, default=None)
+    parser.add_argument("--js-seconds", type=float, default=None)
+    parser.add_argument("--no-docs", action="store_true", help="print only")
+    args = parser.parse_args()
+    py = python_results()
+    js = js_results()
+    text = section(py, js, args)
+    py_score = score(Counter(py.values()))
+    js_score = score(Counter(JS_STATUS.get(r["status"], r["status"]) for r in js))
+    print(f"mutation score sync/ (mutmut): {py_score:.1f}%")
+    print(f"mutation score pwa/src/sync/ (StrykerJS): {js_score:.1f}%")
+    if not args.no_docs:
+        write_section(text)
+        print(f"wrote {DOCS.relative_to(ROOT)} ({SECTION})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
