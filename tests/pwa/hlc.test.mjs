@@ -43,6 +43,7 @@ test('laterHlc with one side missing keeps the other, or nothing', () => {
   assert.equal(laterHlc('1767225600000-0001-phone', ''), '1767225600000-0001-phone');
   assert.equal(laterHlc(undefined, undefined), null);
   assert.equal(laterHlc('', ''), null);
+  assert.equal(laterHlc(null, '0000000000000-0000-server'), '0000000000000-0000-server', 'even the first stamp');
 });
 
 test('formatHlc pads the millisecond to 13 digits and the counter to 4 hex digits', () => {
