@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 FLASK := $(VENV)/bin/flask --app server
 PG_ADMIN_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
 
-.PHONY: run test test-sqlite test-postgres install lint bench schema clean pwa test-js test-e2e chromium convergence
+.PHONY: run test test-sqlite test-postgres install lint bench schema clean pwa test-js test-e2e chromium convergence mutation
 
 $(VENV)/.installed: setup.cfg pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -71,6 +71,19 @@ lint: install
 
 bench: install
 	$(PY) bench/run_all.py
+
+# Mutation testing of the sync rules (too slow for CI): mutmut over sync/ with the
+# database-free tests of tests/sync/ (100 memory convergence histories, not 300: a survivor
+# runs every test that reaches it), StrykerJS over pwa/src/sync/ with tests/pwa/; the
+# scores go to the end of docs/benchmarks.md. mutants/ and reports/ are work folders.
+mutation: install pwa/node_modules/.installed
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -e '.[test,mutation]'
+	rm -rf mutants reports/mutation
+	start=$$(date +%s); MEMORY_HISTORIES=100 $(VENV)/bin/mutmut run --max-children 2 && \
+	py=$$(( $$(date +%s) - start )) && start=$$(date +%s) && \
+	pwa/node_modules/.bin/stryker run pwa/stryker.config.mjs && \
+	js=$$(( $$(date +%s) - start )) && \
+	$(PY) bench/mutation_report.py --python-seconds $$py --js-seconds $$js
 
 # Regenerates the initial migration from the models (only until the first release).
 schema: install

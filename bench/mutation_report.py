@@ -1,0 +1,274 @@
+"""Mutation scores of the sync rules (`make mutation`): reads mutmut's results (sync/) and
+StrykerJS's JSON report (pwa/src/sync/), prints both scores and writes the "## Mutation
+testing" section at the end of docs/benchmarks.md.
+
+    .venv/bin/python bench/mutation_report.py [--python-seconds S] [--js-seconds S]
+
+Run after `mutmut run` and `stryker run` (the make target does both). The score is
+Stryker's: (killed + timeout) / (killed + timeout + survived + no coverage).
+Every survivor is listed; those looked at and found equivalent carry the reason below
+(SURVIVOR_NOTES), the others are marked as known and not yet killed.
+"""
+
+import argparse
+import json
+import re
+import subprocess
+import sys
+from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DOCS = ROOT / "docs" / "benchmarks.md"
+STRYKER_JSON = ROOT / "reports" / "mutation" / "stryker.json"
+MUTMUT = ROOT / ".venv" / "bin" / "mutmut"
+SECTION = "## Mutation testing"
+TARGET = 90.0
+
+# Survivors looked at, by mutmut function name or StrykerJS "file:line": equivalent (no
+# behaviour a test could tell apart) or why they are left.
+IMPORT_TIME = (
+    "equivalent for mutmut 3: runs only while sync.fields is imported (the schemas are built "
+    "then), before a mutant is switched on; test_field_rules.py checks the messages it builds"
+)
+SURVIVOR_NOTES: dict[str, str] = {
+    "sync.fields.x_one_of": IMPORT_TIME,
+    "sync.fields.xǁChoiceǁ__init__": IMPORT_TIME,
+    "sync.fields.xǁTextǁ__init__": IMPORT_TIME,
+    "sync.fields.xǁStrictIntǁ__init__": IMPORT_TIME,
+    "sync.protocol.x_printable": "equivalent: 3 escapes text that needs none (a no-op), 15 and "
+    "19 spell the codec UTF-8 (codec names ignore case)",
+    "sync.protocol.x_printable_envelope": "17 equivalent (ensure_ascii=None is falsy), 28 "
+    "equivalent (an envelope key is plain ASCII, printable() returns it unchanged); 10, 11 "
+    "known: an `hlc` with a NUL is rejected either way, only its echo differs",
+    "sync.protocol.x_mutation_problems": "equivalent: in_int_range's default is 32 bits",
+    "sync.protocol.x_is_cursor_state": "28, 35 equivalent (in_int_range's default is 32 bits); "
+    "80 known: needs a change id past 2^31 in `after`",
+    "sync.protocol.x_decode_cursor": "equivalent: Python's base64 decoder ignores surplus padding",
+    "sync.protocol.x_encode_cursor": "known: strips a trailing X as well, which only some "
+    "cursors end with",
+    "sync.values.xǁRejectionǁ__init__": "equivalent: answers carry `message`, never str(rejection)",
+    "pwa/src/sync/scheduler.js:20": "known: the real-timer default; every test injects its timers",
+    "pwa/src/sync/scheduler.js:21": "known: the real-timer default; every test injects its timers",
+    "pwa/src/sync/hlc.js:39": "killed by the last case of hlc.test.mjs (added after this run)",
+    "pwa/src/sync/locks.js:14": "equivalent under Node: no `navigator.locks` there, so the "
+    "Web Locks branch runs only in the browser (tests/e2e)",
+    "pwa/src/sync/locks.js:15": "equivalent under Node (as line 14)",
+    "pwa/src/sync/locks.js:20": "equivalent: dropping a settled chain only frees memory",
+    "pwa/src/sync/locks.js:21": "equivalent: dropping a settled chain only frees memory",
+}
+
+
+def python_results() -> dict[str, str]:
+    """mutmut's verdict per mutant name (run in the repository root, beside mutants/)."""
+    done = subprocess.run(
+        [str(MUTMUT), "results", "--all", "true"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    verdicts = {}
+    for line in done.stdout.splitlines():
+        name, sep, status = line.strip().rpartition(": ")
+        if sep and name:
+            verdicts[name] = status
+    return verdicts
+
+
+def python_module(mutant: str) -> str:
+    """`sync.hlc.x_clamp__mutmut_3` -> `sync/hlc.py`."""
+    module = re.split(r"\.x[_ǁ]", mutant, maxsplit=1)[0]
+    return module.replace(".", "/") + ".py"
+
+
+def js_results() -> list[dict]:
+    """One row per StrykerJS mutant: file, line, mutator, replacement, status."""
+    report = json.loads(STRYKER_JSON.read_text())
+    rows = []
+    for name, file in report["files"].items():
+        for m in file["mutants"]:
+            rows.append(
+                {
+                    "file": name,
+                    "line": m["location"]["start"]["line"],
+                    "mutator": m["mutatorName"],
+                    "replacement": m.get("replacement", ""),
+                    "status": m["status"],
+                }
+            )
+    return rows
+
+
+JS_STATUS = {
+    "Killed": "killed",
+    "Survived": "survived",
+    "Timeout": "timeout",
+    "NoCoverage": "no tests",
+    "CompileError": "error",
+    "RuntimeError": "error",
+    "Ignored": "skipped",
+}
+
+
+def score(counts: Counter) -> float:
+    caught = counts["killed"] + counts["timeout"]
+    valid = caught + counts["survived"] + counts["no tests"] + counts["suspicious"]
+    return 100.0 * caught / valid if valid else 0.0
+
+
+def shorten(text: str, width: int = 90, escape: bool = True) -> str:
+    text = " ".join(text.split())
+    if escape:
+        text = text.replace("|", "\\|")
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def summary_row(label: str, counts: Counter, seconds: float | None) -> str:
+    took = f"{seconds / 60:.1f} min" if seconds else "?"
+    return (
+        f"| {label} | {sum(counts.values())} | {counts['killed']} | {counts['survived']} | "
+        f"{counts['timeout']} | {counts['no tests']} | {counts['not checked']} | "
+        f"**{score(counts):.1f}%** | {took} |"
+    )
+
+
+def section(py: dict[str, str], js: list[dict], args) -> str:
+    py_counts = Counter(py.values())
+    js_counts = Counter(JS_STATUS.get(r["status"], r["status"]) for r in js)
+    lines = [
+        SECTION,
+        "",
+        f"Run {datetime.now(UTC):%Y-%m-%d %H:%M UTC} (the steps of `make mutation`) at commit "
+        f"{git_commit()}: mutmut 3 over `sync/` (the engine, merge, HLC, scope, values, "
+        "fields, protocol and `sync/records/`; the Store protocol and the registry left out) "
+        "driven by the database-free tests of `tests/sync/`, and StrykerJS over "
+        "`pwa/src/sync/*.js` driven by `tests/pwa/`. Score = (killed + timeout) / "
+        f"(killed + timeout + survived + no coverage); target ≥ {TARGET:.0f}%.",
+        *(["", args.note] if args.note else []),
+        "",
+        "| code | mutants | killed | survived | timeout | no coverage | not run | score | run time |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        summary_row("`sync/` (mutmut)", py_counts, args.python_seconds),
+        summary_row("`pwa/src/sync/` (StrykerJS)", js_counts, args.js_seconds),
+        "",
+    ]
+    lines += per_file_table(py, js)
+    lines += survivors(py, js)
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def per_file_table(py: dict[str, str], js: list[dict]) -> list[str]:
+    files: dict[str, Counter] = {}
+    for mutant, status in py.items():
+        files.setdefault(python_module(mutant), Counter())[status] += 1
+    for row in js:
+        files.setdefault(row["file"], Counter())[JS_STATUS.get(row["status"], row["status"])] += 1
+    lines = [
+        "| file | mutants | killed | survived | timeout | no coverage | score |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for name in sorted(files):
+        c = files[name]
+        lines.append(
+            f"| {name} | {sum(c.values())} | {c['killed']} | {c['survived']} | "
+            f"{c['timeout']} | {c['no tests']} | {score(c):.1f}% |"
+        )
+    return [*lines, ""]
+
+
+def survivors(py: dict[str, str], js: list[dict]) -> list[str]:
+    """The survivors grouped by function (mutmut) or by line (StrykerJS), each group with
+    its note: `mutmut show NAME` and reports/mutation/stryker.json give each mutant's diff."""
+    groups: dict[str, list[str]] = {}
+    for mutant, status in sorted(py.items(), key=lambda kv: natural(kv[0])):
+        if status in ("survived", "no tests", "suspicious"):
+            function = mutant.rsplit("__mutmut_", 1)[0]
+            groups.setdefault(f"`{function}`", []).append(f"{status} {mutant.rsplit('_', 1)[1]}")
+    for r in sorted(js, key=lambda r: (r["file"], r["line"])):
+        if r["status"] in ("Survived", "NoCoverage"):
+            status = JS_STATUS[r["status"]]
+            groups.setdefault(f"`{r['file']}:{r['line']}`", []).append(
+                f"{r['mutator']} → `{shorten(r['replacement'], 40, escape=False)}` {status}"
+            )
+    if not groups:
+        return ["No survivors.", ""]
+    rows = []
+    for where, mutants in groups.items():
+        key = where.strip("`")
+        note = SURVIVOR_NOTES.get(key, "known, not yet killed")
+        rows.append(f"| {where} | {len(mutants)} | {shorten(compact(mutants), 160)} | {note} |")
+    return [
+        "### Survivors",
+        "",
+        "Every mutant no test kills, by function (mutmut: its numbers, `mutmut show "
+        "<function>__mutmut_<n>` prints the diff) or by line (StrykerJS: mutator and "
+        "replacement), with why it is left.",
+        "",
+        "| where | mutants | which | why it survives |",
+        "| --- | ---: | --- | --- |",
+        *rows,
+        "",
+    ]
+
+
+def compact(mutants: list[str]) -> str:
+    """["survived 1", "survived 2", "no tests 5"] -> "survived 1, 2; no tests 5"."""
+    by_status: dict[str, list[str]] = {}
+    for entry in mutants:
+        status, _, number = entry.rpartition(" ")
+        if not number.isdigit():
+            status, number = entry, ""
+        by_status.setdefault(status, []).append(number)
+    return "; ".join(
+        f"{status} {', '.join(n for n in numbers if n)}".strip()
+        for status, numbers in by_status.items()
+    )
+
+
+def natural(name: str):
+    head, _, number = name.rpartition("_")
+    return (head, int(number) if number.isdigit() else 0)
+
+
+def git_commit() -> str:
+    done = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+    )
+    return done.stdout.strip() or "unknown"
+
+
+def write_section(text: str):
+    """Replace the "## Mutation testing" section, kept last in docs/benchmarks.md."""
+    doc = DOCS.read_text() if DOCS.exists() else "# Benchmarks\n"
+    start = doc.find("\n" + SECTION + "\n")
+    if start >= 0:
+        following = re.search(r"^## ", doc[start + len(SECTION) + 2 :], re.M)
+        rest = doc[start + len(SECTION) + 2 + following.start() :] if following else ""
+        doc = doc[:start].rstrip("\n") + "\n\n" + rest
+    DOCS.write_text(doc.rstrip("\n") + "\n\n" + text)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--python-seconds", type=float, default=None)
+    parser.add_argument("--js-seconds", type=float, default=None)
+    parser.add_argument("--note", default="", help="a line to add under the run's summary")
+    parser.add_argument("--no-docs", action="store_true", help="print only")
+    args = parser.parse_args()
+    py = python_results()
+    js = js_results()
+    text = section(py, js, args)
+    py_score = score(Counter(py.values()))
+    js_score = score(Counter(JS_STATUS.get(r["status"], r["status"]) for r in js))
+    print(f"mutation score sync/ (mutmut): {py_score:.1f}%")
+    print(f"mutation score pwa/src/sync/ (StrykerJS): {js_score:.1f}%")
+    if not args.no_docs:
+        write_section(text)
+        print(f"wrote {DOCS.relative_to(ROOT)} ({SECTION})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
