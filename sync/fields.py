@@ -150,8 +150,16 @@ class OnlineUrl(SafeString):
 
 
 class StrictBool(fields.Boolean):
+    """JSON true or false only: `1 in {True}` holds in Python, so 1 and 0 (and 1.0) are
+    refused by type, not matched against the sets."""
+
     truthy = {True}
     falsy = {False}
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, bool):
+            raise self.make_error("invalid", input=value)
+        return value
 
 
 class StrictInt(fields.Integer):

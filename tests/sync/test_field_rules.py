@@ -84,6 +84,10 @@ REFUSED = [
     ("member", "epic", "ABC12345678", [EPIC]),
     ("member", "skills", ["other"] * 7, ["Longer than maximum length 6."]),
     ("member", "consent", "true", ["Not a valid boolean."]),
+    # JSON numbers are not booleans, though 1 == True in Python.
+    ("member", "consent", 1, ["Not a valid boolean."]),
+    ("member", "consent", 0, ["Not a valid boolean."]),
+    ("conflict", "resolved", 1.0, ["Not a valid boolean."]),
     ("member", "status_reason", "n" * 501, ["At most 500 characters."]),
     ("grievance", "created_at", 1_577_836_799_999, [MS]),
     ("grievance", "created_at", 4_102_444_800_001, [MS]),
