@@ -44,8 +44,10 @@ ENVELOPE_KEYS = {"seq", "entity", "op", "id", "base_version", "hlc", "fields"}
 # A cursor we made is about 150 characters; anything far longer is not one of ours.
 MAX_CURSOR_CHARS = 1024
 CURSOR_KEYS = {"v", "lo", "hi", "after", "u", "sv"}
-# The change index's scope keys: "b<booth id>", "u<unit id>", or "u" for an RSVP.
-SCOPE_KEY_RE = re.compile(r"[bu]\d{0,10}", re.ASCII)
+# The change index's scope keys: "b<booth id>", "b<booth id>r" for a record only its booth
+# and the Connect Centre see (a complaint about an office-bearer), "u<unit id>", or "u" for
+# an RSVP (server/syncing/visibility.py writes them).
+SCOPE_KEY_RE = re.compile(r"b\d{1,10}r?|u\d{0,10}", re.ASCII)
 
 
 class MutationEnvelope(Schema):

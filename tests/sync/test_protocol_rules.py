@@ -38,6 +38,8 @@ def raw_cursor(state) -> str:
         changed(hi=None, after=None),
         changed(lo=0, hi=0, after=[0, "rsvp", UUID, "u"]),
         changed(after=[15, "conflict", UUID, "u1234567890"]),
+        # A complaint about an office-bearer is indexed under its booth's restricted key.
+        changed(after=[15, "grievance", UUID, "b12r"]),
         changed(u=2**31 - 1, sv=-(2**31), lo=2**63 - 2, hi=2**63 - 1, after=None),
     ],
 )
@@ -73,6 +75,10 @@ FORGED = [
     changed(after=[15, "member", UUID, "x1"]),
     changed(after=[15, "member", UUID, "b12345678901"]),
     changed(after=[15, "member", UUID, "b1\n"]),
+    changed(after=[15, "grievance", UUID, "b"]),
+    changed(after=[15, "grievance", UUID, "br"]),
+    changed(after=[15, "grievance", UUID, "b12rr"]),
+    changed(after=[15, "grievance", UUID, "u12r"]),
     changed(after=[15, "member", UUID, 1]),
 ]
 
