@@ -68,11 +68,15 @@ def booth_filter(user: User, model):
 
 def grievance_filter(user: User, model):
     """Booth scope, less complaints about office-bearers for leaders who may be named in
-    them: those go to the Connect Centre only (the booth's volunteers still see their own)."""
+    them: those go to the Connect Centre only (the booth's volunteers still see their own,
+    and whoever reported one follows it, as sync/scope.py's can_see says)."""
     hidden = hidden_categories(user.role)
     if not hidden:
         return booth_filter(user, model)
-    return and_(booth_filter(user, model), model.category.notin_(hidden))
+    return and_(
+        booth_filter(user, model),
+        or_(model.category.notin_(hidden), model.created_by == user.id),
+    )
 
 
 def sees_full_personal_data(user: User) -> bool:

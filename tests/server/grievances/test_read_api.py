@@ -288,3 +288,20 @@ def test_a_complaint_about_an_office_bearer_is_hidden_from_block_and_district_le
         assert ([i["id"] for i in listed] == [grievance.id]) is seen, role
         one = client.get(f"/api/grievances/{grievance.id}", headers=headers)
         assert one.status_code == (200 if seen else 404), role
+
+
+@pytest.mark.parametrize("role, unit", [("block_president", "k1"), ("district_president", "d1")])
+def test_a_leader_who_reported_a_complaint_about_an_office_bearer_follows_it_online(
+    client, make, role, unit
+):
+    """As in a pull (sync/scope.py can_see): whoever reported a complaint follows it, whatever
+    its category; other leaders of the same area still do not see it."""
+    g = make.geo()
+    reporter = make.user(role, getattr(g, unit))
+    grievance = add_grievance(g.b1, reporter, "अध्यक्ष", category="party_conduct")
+    for viewer, seen in ((reporter, True), (make.user(role, getattr(g, unit)), False)):
+        headers = make.headers(viewer)
+        listed = client.get("/api/grievances", headers=headers).json["items"]
+        assert ([i["id"] for i in listed] == [grievance.id]) is seen
+        one = client.get(f"/api/grievances/{grievance.id}", headers=headers)
+        assert one.status_code == (200 if seen else 404)
