@@ -14,6 +14,7 @@ from server.syncing import visibility
 from server.syncing.models import Conflict
 from sync.fields import one_of
 from sync.protocol import ENTITIES
+from sync.records.conflicts import conflict_values
 from sync.registry import rules_for
 
 
@@ -68,16 +69,7 @@ class ConflictRecords:
                 "updated_at": self.now,
                 "deleted": False,
                 "field_meta": {},
-                "entity": about.entity,
-                "record_id": about.id,
-                "kind": kind,
-                "lost": lost,
-                "kept": kept,
-                "lost_hlc": lost_hlc,
-                "author_id": author_id,
-                "resolved": False,
-                "booth_id": place.id if place.type == "booth" else None,
-                "unit_id": None if place.type == "booth" else place.id,
+                **conflict_values(about, place, kind, lost, kept, lost_hlc, author_id),
                 "block_id": place.id if place.type == "block" else place.block_id,
                 "district_id": place.id if place.type == "district" else place.district_id,
             }

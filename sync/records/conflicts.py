@@ -10,6 +10,24 @@ from sync.scope import REVIEWERS, within
 from sync.values import Outcome, Rejection, not_found
 
 
+def conflict_values(about, place, kind, lost, kept, lost_hlc, author_id) -> dict:
+    """A new conflict record's values, as every store keeps them: the record it is about,
+    the values that lost and those kept, who typed the loser, and where it is seen (its
+    booth, or the unit of a meeting)."""
+    return {
+        "entity": about.entity,
+        "record_id": about.id,
+        "kind": kind,
+        "lost": lost,
+        "kept": kept,
+        "lost_hlc": lost_hlc,
+        "author_id": author_id,
+        "resolved": False,
+        "booth_id": place.id if place.type == "booth" else None,
+        "unit_id": None if place.type == "booth" else place.id,
+    }
+
+
 def apply_conflict(store, actor, m, now):
     record = store.load("conflict", m.id)
     if record is None:

@@ -8,6 +8,7 @@ import copy
 from datetime import UTC, datetime
 
 from sync.fields import in_int_range
+from sync.records.conflicts import conflict_values
 from sync.scope import SENSITIVE_CATEGORIES
 from sync.values import Record
 from tests.sync.memory_database import MemoryDatabase
@@ -219,18 +220,7 @@ class MemoryStore:
         left.pop(scope, None)
 
     def add_conflict(self, about, place, kind, lost, kept, lost_hlc, author_id, actor, hlc):
-        values = {
-            "entity": about.entity,
-            "record_id": about.id,
-            "kind": kind,
-            "lost": lost,
-            "kept": kept,
-            "lost_hlc": lost_hlc,
-            "author_id": author_id,
-            "resolved": False,
-            "booth_id": place.id if place.type == "booth" else None,
-            "unit_id": None if place.type == "booth" else place.id,
-        }
+        values = conflict_values(about, place, kind, lost, kept, lost_hlc, author_id)
         record = Record("conflict", self.db.new_id(), 1, values, created=True)
         self.created.add(("conflict", record.id))
         self.save(record, sorted(values), actor, hlc, place, "conflict")
