@@ -153,6 +153,14 @@ def mutation_problems(raw: dict) -> dict:
     return problems
 
 
+def envelope_error(raw: dict) -> dict | None:
+    """The rejection of a mutation whose envelope is malformed, or None."""
+    problems = mutation_problems(raw)
+    if not problems:
+        return None
+    return {"code": "validation_error", "message": "The change is malformed.", "fields": problems}
+
+
 def encode_cursor(state: dict) -> str:
     raw = json.dumps(state, separators=(",", ":")).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")

@@ -12,11 +12,12 @@ from server.extensions import db
 from server.meetings.models import Meeting
 from server.push import alerts
 from server.records import now_ms
-from server.syncing import checks, visibility
+from server.syncing import visibility
 from server.syncing.models import AppliedMutation
 from server.syncing.registry import MODELS
 from server.syncing.retry import with_retries
 from server.syncing.store import BatchStore
+from sync import device_clock
 from sync import hlc as hlcs
 from sync.engine import apply_mutation
 from sync.protocol import (
@@ -25,7 +26,7 @@ from sync.protocol import (
     REJECTED,
     SCHEMA_VERSION,
     UUID_RE,
-    mutation_problems,
+    envelope_error,
 )
 from sync.scope import can_see
 from sync.values import Mutation, Principal, Rejection
@@ -157,15 +158,7 @@ def dispatch(events, actor):
 
 def apply_one(store, who, raw, now, events):
     """Apply one mutation; a rejection leaves nothing of it behind in the batch."""
-    problems = mutation_problems(raw)
-    if problems:
-        error = {
-            "code": "validation_error",
-            "message": "The change is malformed.",
-            "fields": problems,
-        }
-        return rejected(store, who, raw, error), None
-    error = checks.foreign_clock(raw["hlc"], who.device_id)
+    error = envelope_error(raw) or device_clock.foreign_clock(raw["hlc"], who.device_id)
     if error:
         return rejected(store, who, raw, error), None
     mutation = Mutation(
@@ -174,7 +167,7 @@ def apply_one(store, who, raw, now, events):
         raw["op"],
         raw["id"].lower(),
         raw.get("base_version"),
-        checks.device_clock(raw["hlc"], now, who.device_id, who.registered_at),
+        device_clock.device_clock(raw["hlc"], now, who.device_id, who.registered_at),
         raw.get("fields") or {},
     )
     store.begin()

@@ -18,6 +18,7 @@ form's extra stamps (a grievance's `received_at`).
 import json
 
 from sync import hlc as hlcs
+from sync.device_clock import device_clock, foreign_clock
 from sync.engine import apply_mutation
 from sync.protocol import (
     APPLIED,
@@ -26,7 +27,7 @@ from sync.protocol import (
     REJECTED,
     SCHEMA_VERSION,
     UUID_RE,
-    mutation_problems,
+    envelope_error,
 )
 from sync.scope import can_see
 from sync.values import Mutation, Rejection
@@ -125,24 +126,10 @@ class MemoryServer:
         return 200, json.loads(json.dumps(answer))
 
     def apply_one(self, store, who, raw, now):
-        problems = mutation_problems(raw)
-        if problems:
-            error = {
-                "code": "validation_error",
-                "message": "The change is malformed.",
-                "fields": problems,
-            }
+        error = envelope_error(raw) or foreign_clock(raw["hlc"], who.device_id)
+        if error:
             return self.rejected(store, who, raw, error), None
-        if hlcs.node(raw["hlc"]).lower() != who.device_id.lower():
-            message = "The clock stamp names another device; stamp changes with this device's id."
-            error = {
-                "code": "hlc_device_mismatch",
-                "message": message,
-                "fields": {"hlc": [message]},
-            }
-            return self.rejected(store, who, raw, error), None
-        ms, counter, _node = hlcs.parse(raw["hlc"])
-        stamp = hlcs.clamp(hlcs.format_hlc(ms, counter, who.device_id), now, who.registered_at)
+        stamp = device_clock(raw["hlc"], now, who.device_id, who.registered_at)
         mutation = Mutation(
             raw["seq"],
             raw["entity"],

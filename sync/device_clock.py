@@ -1,5 +1,6 @@
 """Checks of a pushed mutation that need to know the pushing device: whose clock stamped
-it, and the earliest moment that device could have typed anything.
+it, and the earliest moment that device could have typed anything. The server's push and
+the memory server of tests/sync both use them.
 
 An HLC names the device that made it (its node), and the server trusts that name: it
 decides which device's edit came later, whose edit a conflict record belongs to, and
@@ -21,6 +22,7 @@ def foreign_clock(hlc: str, device_id: str) -> dict | None:
 
 def device_clock(hlc: str, now_ms: int, device_id: str, registered_ms: int | None) -> str:
     """The HLC as the server counts it: not ahead of the server by more than the drift
-    allowed (rule 2 of docs/protocol.md), not before the device was registered, and naming the device exactly."""
+    allowed (rule 2 of docs/protocol.md), not before the device was registered, and naming
+    the device exactly."""
     ms, counter, _node = hlcs.parse(hlc)
     return hlcs.clamp(hlcs.format_hlc(ms, counter, device_id), now_ms, registered_ms)
