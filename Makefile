@@ -83,7 +83,7 @@ convergence: install
 	$(PY) -m tests.sync.simulation.memory --range 0 $(CONVERGENCE_HISTORIES)
 
 lint: install
-	$(VENV)/bin/ruff check server sync tests bench
+	$(VENV)/bin/ruff check server sync tests bench deploy
 
 bench: install
 	$(PY) bench/run_all.py
