@@ -55,7 +55,7 @@ test('a change never replaces a newer version the phone holds; a newer or unvers
     pullPage([
       { entity: 'member', id: 'older', version: 4, deleted: false, record: { id: 'older', name: 'four' } },
       { entity: 'member', id: 'newer', version: 6, deleted: false, record: { id: 'newer', name: 'six' } },
-      { entity: 'member', id: 'plain', deleted: false, record: { id: 'plain', name: 'none' } },
+      { entity: 'member', id: 'plain', version: null, deleted: false, record: { id: 'plain', name: 'none' } },
       { entity: 'conflict', id: 'c-1', version: 4, record: { entity: 'member', record_id: 'x', resolved: true } },
     ]);
   await engine.pull();

@@ -33,6 +33,17 @@ test('a seq gap the outbox cannot close is reported, and the outbox is left as i
   }
 });
 
+test('only a seq gap numbers the outbox again, whatever another refusal names', async () => {
+  const { db, server, engine } = await setup();
+  await db.put(META, 2, 'seq');
+  await addMembers(db, 2);
+  server.push = () => refuse(409, 'conflict_state', { expected: 1 });
+  const report = await engine.sync();
+  assert.equal(report.error.code, 'conflict_state');
+  assert.deepEqual((await waiting(db)).map((m) => m.seq), [3, 4]);
+  assert.equal(pushes(server).length, 1);
+});
+
 test('the outbox is numbered again once a push, not after every gap', async () => {
   const { db, server, engine } = await setup();
   await db.put(META, 9, 'seq');

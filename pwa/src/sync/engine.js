@@ -93,7 +93,7 @@ export function createSyncEngine({ db, api, now = Date.now }) {
       if (batch.length >= maxMutations || (batch.length && bytes + size > PUSH_MAX_BYTES)) break;
       batch.push(m);
       bytes += size;
-      if (!m.sent) await tx.store.put({ ...m, sent: true });
+      await tx.store.put({ ...m, sent: true });
     }
     await tx.done;
     return { batch, more: all.length > batch.length };
@@ -106,7 +106,7 @@ export function createSyncEngine({ db, api, now = Date.now }) {
    * @param {any} answer
    */
   async function applyPushAnswer(batch, answer) {
-    const results = new Map((answer.results || []).map((/** @type {any} */ r) => [r.seq, r]));
+    const results = new Map(answer.results?.map((/** @type {any} */ r) => [r.seq, r]));
     await atomically(db, [OUTBOX, ATTENTION, RECORDS, CONFLICTS, META], async (tx) => {
       for (const m of batch) {
         const result = results.get(m.seq);
