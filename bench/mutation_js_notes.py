@@ -7,9 +7,6 @@ JS_SURVIVOR_NOTES: dict[str, str] = {
     "pwa/src/sync/engine.js:68": "`>=` equivalent: a record at the version the phone holds "
     "is that same record (versions are the server's, one state each), so storing it again "
     "changes nothing",
-    "pwa/src/sync/engine.js:190": "`err instanceof ApiError` → true equivalent: every failure "
-    "of a request is an ApiError (the client wraps network errors too); any other error is a "
-    "bug, has no `code` 'seq_gap', and is thrown either way",
     "pwa/src/sync/engine.js:291": "equivalent: `again` is set to false before every round, "
     "so its first value is never read",
     "pwa/src/sync/engine.js:307": "equivalent: the lock's name only has to be the same in the "
