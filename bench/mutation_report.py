@@ -58,6 +58,9 @@ SURVIVOR_NOTES: dict[str, str] = {
     "pwa/src/sync/locks.js:20": "equivalent: dropping a settled chain only frees memory",
     "pwa/src/sync/locks.js:21": "equivalent: dropping a settled chain only frees memory",
 }
+from mutation_js_notes import JS_SURVIVOR_NOTES  # noqa: E402  (the StrykerJS survivors' notes)
+
+SURVIVOR_NOTES.update(JS_SURVIVOR_NOTES)
 
 
 def python_results() -> dict[str, str]:

@@ -64,7 +64,8 @@ async function storeChange(tx, change) {
     return;
   }
   const held = await store.get(key);
-  if (held && change.version != null && held.version != null && held.version > change.version) return;
+  // (A held version of null or undefined is never above another.)
+  if (held && change.version != null && held.version > change.version) return;
   if (isConflict) await store.put({ ...change.record, id: change.id, version: change.version });
   else {
     const record = { ...change.record, deleted: !!(change.deleted || change.record?.deleted) };
@@ -92,7 +93,7 @@ export function createSyncEngine({ db, api, now = Date.now }) {
       if (batch.length >= maxMutations || (batch.length && bytes + size > PUSH_MAX_BYTES)) break;
       batch.push(m);
       bytes += size;
-      if (!m.sent) await tx.store.put({ ...m, sent: true });
+      await tx.store.put({ ...m, sent: true });
     }
     await tx.done;
     return { batch, more: all.length > batch.length };
@@ -105,7 +106,7 @@ export function createSyncEngine({ db, api, now = Date.now }) {
    * @param {any} answer
    */
   async function applyPushAnswer(batch, answer) {
-    const results = new Map((answer.results || []).map((/** @type {any} */ r) => [r.seq, r]));
+    const results = new Map(answer.results?.map((/** @type {any} */ r) => [r.seq, r]));
     await atomically(db, [OUTBOX, ATTENTION, RECORDS, CONFLICTS, META], async (tx) => {
       for (const m of batch) {
         const result = results.get(m.seq);
@@ -125,19 +126,13 @@ export function createSyncEngine({ db, api, now = Date.now }) {
       // Entries after the batch that last_seq covers (a push of one, or a halved one, when
       // an earlier answer was lost) were not answered here: they only become acknowledged.
       const lastSeq = answer.last_seq;
-      if (typeof lastSeq === 'number') await clearAcknowledged(tx, Math.min(lastSeq, batch[batch.length - 1].seq));
+      if (typeof lastSeq === 'number') {
+        const answered = Math.min(lastSeq, batch[batch.length - 1].seq);
+        await tx.objectStore(OUTBOX).delete(IDBKeyRange.upperBound(answered));
+      }
       await settleAcknowledged(tx, lastSeq);
       await observeServerClock(tx, answer.server_hlc);
     });
-  }
-
-  /**
-   * @param {import('idb').IDBPTransaction<any, any, 'readwrite'>} tx
-   * @param {number|undefined} lastSeq
-   */
-  async function clearAcknowledged(tx, lastSeq) {
-    if (typeof lastSeq !== 'number' || lastSeq < 1) return;
-    await tx.objectStore(OUTBOX).delete(IDBKeyRange.upperBound(lastSeq));
   }
 
   /**
@@ -150,16 +145,13 @@ export function createSyncEngine({ db, api, now = Date.now }) {
    * @param {number|undefined} lastSeq
    */
   async function settleAcknowledged(tx, lastSeq) {
-    if (typeof lastSeq !== 'number' || lastSeq < 1) return;
+    if (typeof lastSeq !== 'number') return;
     const outbox = tx.objectStore(OUTBOX);
-    for (const m of await outbox.getAll(IDBKeyRange.upperBound(lastSeq))) {
-      if (!m.acked) await outbox.put({ ...m, acked: true });
-    }
+    for (const m of await outbox.getAll(IDBKeyRange.upperBound(lastSeq))) await outbox.put({ ...m, acked: true });
   }
 
   /** @param {import('idb').IDBPTransaction<any, any, 'readwrite'>} tx */
   async function observeServerClock(tx, serverHlc) {
-    if (!serverHlc) return;
     const meta = tx.objectStore(META);
     await meta.put(laterHlc(await meta.get('hlc'), serverHlc), 'hlc');
   }
@@ -196,7 +188,7 @@ export function createSyncEngine({ db, api, now = Date.now }) {
         answer = await send(device, batch);
       } catch (err) {
         if (err instanceof ApiError && err.code === 'seq_gap' && !renumbered) {
-          const expected = Number(err.fields?.expected);
+          const expected = Number(err.fields.expected);
           if (expected > 0 && expected < batch[0].seq) {
             renumbered = true;
             await renumber(expected);
@@ -269,7 +261,7 @@ export function createSyncEngine({ db, api, now = Date.now }) {
     // The server said when to come back (503 or 429 with Retry-After): every trigger, in
     // the page or the worker, waits until then (unless the phone's clock was set back).
     const retryAt = await db.get(META, 'retry_at');
-    if (typeof retryAt === 'number' && retryAt > now() && retryAt - now() <= MAX_RETRY_AFTER_MS) {
+    if (retryAt > now() && retryAt - now() <= MAX_RETRY_AFTER_MS) {
       return { ...report, status: 'offline', retryAt, deferred: true };
     }
     try {

@@ -52,7 +52,8 @@ export async function readTrouble(db) {
  * @param {number} max
  */
 export function batchLimit(trouble, first, max) {
-  return first && trouble.until !== undefined && first.seq <= trouble.until ? 1 : max;
+  // No split going on: `until` is undefined, and no seq is <= undefined.
+  return first && first.seq <= trouble.until ? 1 : max;
 }
 
 /**
@@ -82,10 +83,9 @@ export async function countFault(db, batch) {
  * @param {Mutation[]} batch
  */
 export async function countSuccess(db, batch) {
-  const trouble = await readTrouble(db);
-  if (trouble.seq === undefined && trouble.until === undefined) return;
-  const last = batch[batch.length - 1].seq;
-  if (trouble.until !== undefined && last < trouble.until) await db.put(META, { until: trouble.until }, TROUBLE);
+  const { until } = await readTrouble(db);
+  // Without a split `until` is undefined, and no seq is below undefined.
+  if (batch[batch.length - 1].seq < until) await db.put(META, { until }, TROUBLE);
   else await db.delete(META, TROUBLE);
 }
 
@@ -120,7 +120,7 @@ export async function setAside(db, m, error, serverLastSeq) {
       await renumberFrom(tx, serverLastSeq + 1);
       if (until !== undefined) until -= m.seq - serverLastSeq;
     }
-    if (until !== undefined && until >= serverLastSeq + 1) await tx.objectStore(META).put({ until }, TROUBLE);
+    if (until > serverLastSeq) await tx.objectStore(META).put({ until }, TROUBLE);
     else await tx.objectStore(META).delete(TROUBLE);
   });
 }

@@ -13,12 +13,9 @@ const chains = new Map();
 export function withLock(name, fn) {
   const locks = typeof navigator !== 'undefined' ? navigator.locks : undefined;
   if (locks) return locks.request(name, fn);
+  // One settled promise stays per name (the app has two): nothing to clean up.
   const before = chains.get(name) || Promise.resolve();
   const run = before.then(fn, fn);
-  const settled = run.catch(() => {});
-  chains.set(name, settled);
-  settled.then(() => {
-    if (chains.get(name) === settled) chains.delete(name);
-  });
+  chains.set(name, run.catch(() => {}));
   return run;
 }

@@ -7,7 +7,7 @@ import { nextHlc } from './hlc.js';
 
 /** A UUID v4, from the platform when it has one. */
 export function newId() {
-  if (typeof crypto !== 'undefined' && crypto.randomUUID) return crypto.randomUUID();
+  if (crypto.randomUUID) return crypto.randomUUID(); // only in secure contexts (https)
   const bytes = crypto.getRandomValues(new Uint8Array(16));
   bytes[6] = (bytes[6] & 0x0f) | 0x40;
   bytes[8] = (bytes[8] & 0x3f) | 0x80;

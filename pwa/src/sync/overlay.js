@@ -51,9 +51,23 @@ function syncState(pending, rejected, conflicts) {
 }
 
 /**
- * Every record of an entity as the phone shows it, pending creations included. A rejected
- * creation is shown (marked rejected) so the person can fix it; a rejected edit is not laid
- * over the server's state, which it never changed.
+ * One record as the phone shows it: the server's state with the pending changes laid over
+ * it, or, for a creation the server rejected (nothing else is known of it), its rejected
+ * fields, so the person can fix them. A rejected edit is not laid over the server's state,
+ * which it never changed.
+ * @param {Record<string, any>|undefined|null} server
+ * @param {Mutation[]} pending
+ * @param {Mutation[]} rejected
+ */
+function shownRecord(server, pending, rejected) {
+  const record = overlay(server, pending);
+  if (record || server || pending.length) return record;
+  return overlay(null, rejected.filter((m) => m.op === 'upsert'));
+}
+
+/**
+ * Every record of an entity as the phone shows it, pending creations and rejected ones
+ * included (see shownRecord).
  * @param {LocalDb} db
  * @param {string} entity
  * @returns {Promise<ShownRecord[]>}
@@ -80,16 +94,12 @@ export async function listShown(db, entity) {
   for (const row of server) Object.assign(entry(row.id), { server: row.record, version: row.version });
   for (const m of outbox) if (m.entity === entity) entry(m.id).pending.push(m);
   for (const m of attention) if (m.entity === entity) entry(m.id).rejected.push(m);
-  for (const c of stillOpen(conflicts, outbox)) {
-    if (c.entity === entity && byId.has(c.record_id)) entry(c.record_id).conflicts.push(c);
-  }
+  // A conflict about a record not listed makes an entry that shows nothing.
+  for (const c of stillOpen(conflicts, outbox)) if (c.entity === entity) entry(c.record_id).conflicts.push(c);
   /** @type {ShownRecord[]} */
   const shown = [];
   for (const e of byId.values()) {
-    let record = overlay(e.server, e.pending);
-    if (!record && !e.server?.deleted && !e.pending.length && e.rejected.length) {
-      record = overlay(null, e.rejected.filter((m) => m.op === 'upsert'));
-    }
+    const record = shownRecord(e.server, e.pending, e.rejected);
     if (!record) continue;
     shown.push({
       record,
@@ -121,10 +131,7 @@ export async function getShown(db, entity, id) {
   ]);
   await tx.done;
   const open = stillOpen(conflicts, resolutions);
-  let record = overlay(row?.record, pending);
-  if (!record && !row && !pending.length && rejected.length) {
-    record = overlay(null, rejected.filter((m) => m.op === 'upsert'));
-  }
+  const record = shownRecord(row?.record, pending, rejected);
   if (!record) return null;
   return {
     record,
