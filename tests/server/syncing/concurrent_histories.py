@@ -28,6 +28,7 @@ SEEDS_FILE = "concurrent_seeds.json"
 # Totals printed by a run of many histories.
 FIGURES = (
     "bursts",
+    "rushes",
     "overlapping",
     "conflict",
     "rejected",

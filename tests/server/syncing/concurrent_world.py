@@ -5,7 +5,9 @@ this adds a `burst` step: 2 to 8 phones sync at once, each from its own thread, 
 request on its own database connection, a barrier making the requests start together.
 A phone in a burst pushes (delivered, request lost, answer lost, delivered twice), races
 a retry of its own batch against the original (two threads, the same mutations), pulls,
-or is moved to another unit while the others push.
+or is moved to another unit while the others push. A `rush` step is a registration drive
+at the booth near its cap: every phone that reaches it adds a member (often with an
+EPIC another phone types too) and all push at once.
 
 The harness's bookkeeping (the phones, the ledger, the log) runs under one lock; only
 the requests themselves run outside it, so they overlap on the server while the world
@@ -25,10 +27,12 @@ from dataclasses import dataclass, field
 from tests.sync.simulation.plan import (
     ACTIONS,
     CLOCK_OFFSETS,
+    EPICS,
     PUSH_MODES,
     Plan,
     Step,
     Unexpected,
+    new_uuid,
 )
 from tests.sync.simulation.world import Simulation
 
@@ -42,6 +46,7 @@ WEIGHTS = {
     "pull": 4,
     "review_member": 14,
     "burst": 16,
+    "rush": 4,
 }
 # What one phone does in a burst, and how often.
 JOBS = (("push", 62), ("race", 10), ("pull", 23), ("scope_change", 5))
@@ -124,7 +129,7 @@ class ConcurrentSimulation(Simulation):
         super().__init__(Unlocking(transport, self), clock, plan)
         self.lock = threading.RLock()
         self.local = threading.local()
-        self.stats.update(bursts=0, overlapping=0, lost=0, retry_503=0)
+        self.stats.update(bursts=0, rushes=0, overlapping=0, lost=0, retry_503=0)
 
     def run(self):
         with self.lock:
@@ -201,6 +206,27 @@ class ConcurrentSimulation(Simulation):
             jobs += self.jobs_of(phone, rng)
         self.stats["bursts"] += 1
         self.log("BURST: " + ", ".join(f"{job.phone.label} {job.kind}" for job in jobs))
+        self.run_jobs(jobs)
+
+    def do_rush(self, _phone, rng):
+        """A registration drive at the booth near its cap: every phone that may add to b1
+        types a new member there (half of them with an EPIC of the small pool), and all
+        push at the same moment."""
+        booth = self.units["b1"]
+        jobs = []
+        for phone in self.phones:
+            reach = phone.unit_id if phone.role == "volunteer" else None
+            if reach != booth and self.block_of[booth] != phone.unit_id:
+                continue
+            fields = self.member_fields(rng, phone, "b1")
+            if rng.random() < 0.5:
+                fields["epic"] = rng.choice(EPICS)
+            self.enqueue(phone, "member", new_uuid(rng), fields)
+            jobs.append(Job(phone, "push", lambda p=phone: self.push(p, 500, "delivered")))
+        if len(jobs) < 2:
+            return self.log("RUSH: fewer than two phones reach b1")
+        self.stats["rushes"] += 1
+        self.log("RUSH on b1: " + ", ".join(job.phone.label for job in jobs))
         self.run_jobs(jobs)
 
     def jobs_of(self, phone, rng):

@@ -8,7 +8,7 @@ database. Lost requests, lost answers, duplicates and a retry racing its origina
 among them. At the end every phone syncs to quiescence and the convergence checks
 (tests/sync/simulation/checks.py) must hold.
 
-CI runs a fast slice (CONCURRENT_HISTORIES, default 6) plus every kept case;
+CI runs a fast slice (CONCURRENT_HISTORIES, default 5) plus every kept case;
 `make convergence-concurrent` runs hundreds.
 """
 
@@ -30,15 +30,19 @@ from tests.sync.simulation.plan import SimClock
 pytestmark = pytest.mark.postgres_only
 
 SEEDS_FILE = Path(__file__).with_name("concurrent_seeds.json")
-HISTORIES = int(os.environ.get("CONCURRENT_HISTORIES", "6"))
-# A history with bursts of many phones (an overlap of push transactions is measured).
-BUSY_SEED = 1
+HISTORIES = int(os.environ.get("CONCURRENT_HISTORIES", "5"))
+# Seed 0 runs with the overlap of push transactions measured; the others plainly.
+BUSY_SEED = 0
+# Seeds whose rush overfills b1 when pushes take no booth locks (seed 3 every time it
+# was tried); the test stops at the first that is caught.
+SABOTAGE_SEEDS = (3, 5, 7)
 
 
 def cases():
     kept = json.loads(SEEDS_FILE.read_text(encoding="utf-8"))["cases"]
     params = [pytest.param(case, id=f"kept-{case['seed']}") for case in kept]
-    return params + [pytest.param({"seed": s}, id=f"seed-{s}") for s in range(HISTORIES)]
+    seeds = [s for s in range(HISTORIES) if s != BUSY_SEED]
+    return params + [pytest.param({"seed": s}, id=f"seed-{s}") for s in seeds]
 
 
 def run(app, make, monkeypatch, plan):
@@ -62,6 +66,7 @@ def test_plans_mix_many_phones_a_nearly_full_booth_and_the_president():
     assert any(p.prefill["b1"] > 20 for p in plans)  # a waitlist to promote
     assert all(sum(s.action == "burst" for s in p.steps) >= 2 for p in plans)
     assert all("P" in [owner for owner, _ in p.phones] for p in plans)
+    assert sum(any(s.action == "rush" for s in p.steps) for p in plans) >= 100
 
 
 def test_push_transactions_really_overlap(app, make, monkeypatch):
@@ -93,7 +98,7 @@ def test_pushes_without_booth_locks_are_caught(app, make, monkeypatch):
     monkeypatch.setattr(locks, "booth_rows", lambda session, booths: None)
     monkeypatch.setattr(locks, "epic_keys", lambda session, epics: None)
     found = []
-    for seed in range(12):
+    for seed in SABOTAGE_SEEDS:
         empty_tables()
         plan = make_concurrent_plan(seed)
         _simulation, problems = run(app, Factories(app), monkeypatch, plan)
