@@ -39,6 +39,7 @@ FIGURES = (
     "killed_apply",
     "killed_before_commit",
     "killed_after_commit",
+    "killed_racing",
 )
 
 

@@ -216,6 +216,7 @@ class CrashSimulation(ConcurrentSimulation):
     def __init__(self, transport, clock, plan):
         super().__init__(transport, clock, plan)
         self.crash_problems = []
+        self.racing = set()  # devices whose batch two threads send in this burst
         self.stats.update(crashes=0)
 
     def check(self):
@@ -251,7 +252,20 @@ class CrashSimulation(ConcurrentSimulation):
                     self.transport.disarm(phone.device_id)
 
             job.work = armed_work
+        elif len(jobs) == 2 and phone.outbox:
+            # A retry racing its original, one of them killed: the other waits on the
+            # dead one's device lock, which the database must release.
+            self.arm(phone, random.Random(rng.getrandbits(48)), alone=False)
+            self.racing.add(phone.device_id)
         return jobs
+
+    def run_jobs(self, jobs):
+        try:
+            super().run_jobs(jobs)
+        finally:
+            for job in jobs:
+                self.transport.disarm(job.phone.device_id)
+            self.racing.clear()
 
     def deliver(self, phone, body):
         try:
@@ -263,7 +277,10 @@ class CrashSimulation(ConcurrentSimulation):
             answer = gone.answer
             if answer and answer["status"] == 200:
                 self.record_answer(phone, answer["body"])
-            self.crash_problems += crash_violations(phone.label, body, gone)
+            if phone.device_id in self.racing:  # its twin may commit the batch
+                self.stats["killed_racing"] = self.stats.get("killed_racing", 0) + 1
+            else:
+                self.crash_problems += crash_violations(phone.label, body, gone)
             raise Lost(f"SERVER KILLED ({gone.point}); no answer came") from None
 
 

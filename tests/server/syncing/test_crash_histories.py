@@ -24,7 +24,13 @@ from server.extensions import db
 from tests.factories import Factories
 from tests.server.syncing.concurrent_histories import empty_tables, plan_of
 from tests.server.syncing.concurrent_world import make_concurrent_plan
-from tests.server.syncing.crash_histories import CrashServer, crash_database, run_crash
+from tests.server.syncing.crash_histories import (
+    CrashServer,
+    ServerGone,
+    crash_database,
+    crash_violations,
+    run_crash,
+)
 from tests.server.syncing.server_process import app_for, init_schema, postgres_reachable
 from tests.sync.simulation.plan import SimClock
 
@@ -88,3 +94,25 @@ def test_histories_with_pushes_killed_anywhere_converge_and_apply_nothing_twice(
     # (a worker killed just before its whole server may die unlogged).
     assert all(totals[kind] for kind in KINDS), totals
     assert crash_world[1].killed_workers() >= totals["crashes"] - crash_world[1].restarts
+
+
+def gone(point, before, after, answer=None):
+    crash = ServerGone(point, answer)
+    crash.before, crash.after = before, after
+    return crash
+
+
+BATCH = {"mutations": [{"seq": 3}, {"seq": 4}]}
+
+
+def test_the_crash_check_catches_a_partial_commit_and_a_double_one():
+    """The check run right after each crash is not blind (the histories above pass)."""
+    assert crash_violations("vA", BATCH, gone("apply:2", (2, 2), (2, 2))) == []
+    assert crash_violations("vA", BATCH, gone("before_commit", (2, 2), (3, 3)))
+    assert crash_violations("vA", BATCH, gone("apply:1", (2, 2), (2, 3)))
+    answer = {"status": 200, "body": {"last_seq": 4}}
+    assert crash_violations("vA", BATCH, gone("after_commit", (2, 2), (4, 4), answer)) == []
+    assert crash_violations("vA", BATCH, gone("after_commit", (2, 2), (2, 2), answer))
+    assert crash_violations("vA", BATCH, gone("after_commit", (2, 2), (4, 6), answer))
+    refused = {"status": 503, "body": {"error": {"code": "retry"}}}
+    assert crash_violations("vA", BATCH, gone("after_commit", (2, 2), (2, 2), refused)) == []
