@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 FLASK := $(VENV)/bin/flask --app server
 PG_ADMIN_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
 
-.PHONY: run test test-sqlite test-postgres install lint bench schema clean pwa test-js test-e2e chromium convergence mutation prod-check prod-tools
+.PHONY: run test test-sqlite test-postgres install lint bench schema clean pwa test-js test-e2e chromium convergence convergence-concurrent mutation prod-check prod-tools
 
 $(VENV)/.installed: setup.cfg pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -81,6 +81,17 @@ prod-check: install pwa chromium prod-tools
 CONVERGENCE_HISTORIES ?= 10000
 convergence: install
 	$(PY) -m tests.sync.simulation.memory --range 0 $(CONVERGENCE_HISTORIES)
+
+# Convergence under concurrency and crashes, on PostgreSQL: histories whose phones push at
+# the same moment from threads (each request on its own connection), then the same plans
+# against gunicorn with pushes SIGKILLed mid-batch (and the server restarted). Prints the
+# figures of docs/benchmarks.md, "Convergence under concurrency and crashes"; each failing
+# seed replays with `$(PY) -m tests.server.syncing.concurrent_histories SEED` (or crash_histories).
+CONCURRENT_HISTORIES ?= 60
+CRASH_HISTORIES ?= 40
+convergence-concurrent: install
+	TEST_PG_ADMIN_URL=$(PG_ADMIN_URL) $(PY) -m tests.server.syncing.concurrent_histories --range 0 $(CONCURRENT_HISTORIES) && \
+	TEST_PG_ADMIN_URL=$(PG_ADMIN_URL) $(PY) -m tests.server.syncing.crash_histories --range 0 $(CRASH_HISTORIES)
 
 lint: install
 	$(VENV)/bin/ruff check server sync tests bench deploy

@@ -121,9 +121,13 @@ class GunicornServer:
         log_path=None,
         ready_seconds=60,
         app=APP,
+        preload=False,
     ):
         self.database_url = database_url
         self.app = app
+        # --preload: the app is made once in the master, so a worker that dies is
+        # replaced by a fork in milliseconds (the crash histories kill hundreds).
+        self.preload = preload
         self.workers = workers
         self.env = server_environment(database_url, env)
         self.timeout = timeout
@@ -160,6 +164,7 @@ class GunicornServer:
                 # The default control socket is one path per user: servers running side by
                 # side (tests, benchmarks) would take it from each other.
                 "--no-control-socket",
+                *(["--preload"] if self.preload else []),
                 self.app,
             ],
             cwd=ROOT,

@@ -136,7 +136,7 @@ class World:
         seen = {}
         for index, (owner, offset) in enumerate(self.plan.phones):
             seen[owner] = seen.get(owner, 0) + 1
-            label = owner if seen[owner] == 1 else f"{owner}'"
+            label = owner + "'" * (seen[owner] - 1)  # vA, vA', vA'' (a third phone)
             self.phones.append(self.new_phone(label, owner, offset, f"phone:{index}"))
         self.log(
             "phones: "
