@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 FLASK := $(VENV)/bin/flask --app server
 PG_ADMIN_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
 
-.PHONY: run test test-sqlite test-postgres install lint bench schema clean pwa test-js test-e2e chromium convergence mutation
+.PHONY: run test test-sqlite test-postgres install lint bench schema clean pwa test-js test-e2e chromium convergence mutation prod-check prod-tools
 
 $(VENV)/.installed: setup.cfg pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -33,13 +33,13 @@ run: install pwa
 	PUSH_INPROCESS=1 $(FLASK) run --host 127.0.0.1 --port 5000
 
 # Both databases: SQLite, the embedded default, and PostgreSQL, the central one.
-test: install lint pwa test-js test-sqlite test-postgres test-e2e
+test: install lint pwa test-js test-sqlite test-postgres test-e2e prod-check
 
 test-sqlite: install
-	TEST_DATABASE=sqlite $(PY) -m pytest -p no:cacheprovider --ignore=tests/e2e $(PYTEST_ARGS)
+	TEST_DATABASE=sqlite $(PY) -m pytest -p no:cacheprovider --ignore=tests/e2e --ignore=tests/prod $(PYTEST_ARGS)
 
 test-postgres: install
-	TEST_DATABASE=postgres TEST_PG_ADMIN_URL=$(PG_ADMIN_URL) $(PY) -m pytest -p no:cacheprovider --ignore=tests/e2e $(PYTEST_ARGS)
+	TEST_DATABASE=postgres TEST_PG_ADMIN_URL=$(PG_ADMIN_URL) $(PY) -m pytest -p no:cacheprovider --ignore=tests/e2e --ignore=tests/prod $(PYTEST_ARGS)
 
 # The app's own checks: JSDoc types (tsc --checkJs) and unit tests (sync engine, catalogues).
 test-js: pwa
@@ -58,6 +58,22 @@ chromium:
 # The app in real Chromium against the real server, always on PostgreSQL.
 test-e2e: install pwa chromium
 	TEST_PG_ADMIN_URL=$(PG_ADMIN_URL) $(PY) -m pytest -p no:cacheprovider tests/e2e $(PYTEST_ARGS)
+
+# nginx and PgBouncer (Debian's packages) for the production rehearsal; installed when
+# missing and root (their services are not started), otherwise a missing one fails it.
+prod-tools:
+	@if [ ! -x /usr/sbin/nginx ] || [ ! -x /usr/sbin/pgbouncer ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y nginx pgbouncer openssl; \
+	  else echo "nginx or pgbouncer is missing: apt-get install nginx pgbouncer" >&2; fi; \
+	fi
+
+# The production stack rehearsed on 127.0.0.1 (tests/prod/stack.py): nginx with a
+# self-signed certificate, two gunicorn nodes, PgBouncer, its own PostgreSQL, the push
+# worker; the offline flow in Chromium and a Web Push round trip through HTTPS.
+prod-check: install pwa chromium prod-tools
+	start=$$(date +%s); $(PY) -m pytest -p no:cacheprovider tests/prod $(PYTEST_ARGS); \
+	  status=$$?; echo "prod-check: $$(( $$(date +%s) - start )) s"; exit $$status
 
 # Convergence at scale: seeds 0 to N-1 of the random histories against sync/ in memory
 # (about 80 s for 10,000 on one core); each failing seed is printed, to replay and shrink

@@ -31,9 +31,10 @@ def create_app(config=None):
     migrate.init_app(app, db, directory=MIGRATIONS)
     jwt.init_app(app)
 
-    from server import api, auth, cli, errors, models, openapi, push
+    from server import api, auth, cli, errors, models, monitoring, openapi, push
 
     models.register_sqlite_pragmas(app)
+    monitoring.init_app(app)
     errors.init_app(app)
     api.init_app(app)
     auth.init_app(app)

@@ -17,6 +17,20 @@ def database_url(instance_path: str) -> str:
     return url
 
 
+def engine_options(url: str) -> dict:
+    """SQLAlchemy engine options; DATABASE_POOLER=pgbouncer turns psycopg's server-side
+    prepared statements off, which a transaction-mode PgBouncer (before 1.21, and without
+    max_prepared_statements) cannot follow from one server connection to the next."""
+    # Errors (and the log lines quoting them) never carry bound values: personal data.
+    options = {"pool_pre_ping": True, "hide_parameters": True}
+    pooler = os.environ.get("DATABASE_POOLER", "").strip().lower()
+    if pooler not in ("", "none", "pgbouncer"):
+        raise ValueError(f"DATABASE_POOLER is {pooler!r}: it may be 'pgbouncer' or unset")
+    if pooler == "pgbouncer" and url.startswith("postgresql"):
+        options["connect_args"] = {"prepare_threshold": None}
+    return options
+
+
 def secret_key(instance_path: str) -> str:
     """SECRET_KEY from the environment, else one made once and kept in instance/."""
     key = os.environ.get("SECRET_KEY")
@@ -35,8 +49,7 @@ def from_environment(instance_path: str) -> dict:
     env = os.environ.get
     return {
         "SQLALCHEMY_DATABASE_URI": database_url(instance_path),
-        # Errors (and the log lines quoting them) never carry bound values: personal data.
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "hide_parameters": True},
+        "SQLALCHEMY_ENGINE_OPTIONS": engine_options(database_url(instance_path)),
         "SECRET_KEY": secret_key(instance_path),
         "JWT_ACCESS_TOKEN_EXPIRES": timedelta(minutes=int(env("ACCESS_TOKEN_MINUTES", "15"))),
         # People go offline for weeks: a refresh token must outlive that.
@@ -59,5 +72,13 @@ def from_environment(instance_path: str) -> dict:
         "PASSWORD_TIME_COST": int(env("PASSWORD_TIME_COST", "3")),
         "PASSWORD_MEMORY_COST": int(env("PASSWORD_MEMORY_COST", "65536")),
         "PROXY_HOPS": int(env("PROXY_HOPS", "0")),
+        # `json` in production: one JSON object a line, with the request id (server/monitoring).
+        "LOG_FORMAT": env("LOG_FORMAT", "text").strip().lower(),
+        # Addresses (or networks) /metrics answers; everyone else gets 403.
+        "METRICS_ALLOWED": [
+            a.strip() for a in env("METRICS_ALLOWED", "127.0.0.0/8,::1").split(",") if a.strip()
+        ],
+        # /api/health says unhealthy when a due meeting alert has waited longer than this.
+        "HEALTH_OUTBOX_LAG_SECONDS": int(env("HEALTH_OUTBOX_LAG_SECONDS", "300")),
         "JSON_SORT_KEYS": False,
     }

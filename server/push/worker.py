@@ -19,6 +19,7 @@ from sqlalchemy import and_, delete, or_, select, update
 from server.accounts.models import User
 from server.extensions import db
 from server.meetings.models import Meeting
+from server.monitoring.metrics import count_deliveries
 from server.push import alerts, notification
 from server.push.models import (
     EXPIRED,
@@ -288,7 +289,7 @@ class PushWorker:
             return None
         jobs, expired, refused = self._jobs(ids, now)
         outcomes = self.sender.send_all(jobs) + refused
-        return self.record(token, outcomes, expired, self.now_ms())
+        return count_deliveries(self.record(token, outcomes, expired, self.now_ms()))
 
     def prune(self, now: int) -> None:
         db.session.execute(

@@ -4,6 +4,7 @@ from flask import Blueprint, request
 
 from server.api import arguments, response
 from server.auth import current_actor, login_required
+from server.monitoring.metrics import count_mutations
 from server.openapi import documented
 from server.syncing import pull as pulling
 from server.syncing import push as pushing
@@ -21,7 +22,9 @@ bp = Blueprint("sync", __name__, url_prefix="/api/sync")
 def push(body):
     """Apply a device's outbox: each mutation is answered applied, merged, conflict,
     rejected or duplicate."""
-    return pushing.push_changes(current_actor(), body, address=request.remote_addr)
+    return count_mutations(
+        pushing.push_changes(current_actor(), body, address=request.remote_addr)
+    )
 
 
 @bp.get("/pull")
