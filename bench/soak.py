@@ -70,18 +70,31 @@ def seed(stack, shape: dict, secret_key: str):
     return people, block_of, [block.id for block in blocks]
 
 
-async def warm_up(phones, plan):
+async def warm_up(phones, actors):
     """Each booth's first volunteer types its starting roster; then every phone pulls."""
     for phone in phones:
         if phone.person.role == "volunteer" and phone.index % 2 == 0:
-            volunteer = crowd.Volunteer(phone, plan)
             for _ in range(crowd.STARTING_MEMBERS):
-                volunteer.add_member()
+                actors[phone.index].add_member()
     deadline = time.monotonic() + 300
     await crowd.gather_limited(
         [p.sync_until(deadline, asyncio.sleep, cap=2) for p in phones if p.outbox], 40
     )
     await crowd.gather_limited([p.sync_until(deadline, asyncio.sleep, cap=2) for p in phones], 100)
+
+
+def actors_of(phones, plan, block_ids) -> dict:
+    """Each phone's person (a Volunteer, a President or a Leader), by phone index."""
+    actors = {}
+    for phone in phones:
+        role = phone.person.role
+        if role == "volunteer":
+            actors[phone.index] = crowd.Volunteer(phone, plan)
+        elif role == "block_president":
+            actors[phone.index] = crowd.President(phone, plan)
+        else:
+            actors[phone.index] = crowd.Leader(phone, plan, block_ids)
+    return actors
 
 
 async def soak(args, stack, people, block_of, block_ids) -> dict:
@@ -94,7 +107,8 @@ async def soak(args, stack, people, block_of, block_ids) -> dict:
         plan = crowd.Plan(end=time.monotonic() + 1e9)
         net.drop_rate, saved = 0.0, net.drop_rate
         began = time.perf_counter()
-        await warm_up(phones, plan)
+        actors = actors_of(phones, plan, block_ids)
+        await warm_up(phones, actors)
         print(
             f"warm-up: {sum(len(p.ledger) for p in phones):,} mutations pushed and every phone pulled in {time.perf_counter() - began:.0f} s",
             flush=True,
@@ -104,18 +118,10 @@ async def soak(args, stack, people, block_of, block_ids) -> dict:
         started = time.monotonic()
         plan.end = started + args.minutes * 60
         faults = Faults(stack, args.minutes)
-        actors = []
-        for phone in phones:
-            role = phone.person.role
-            if role == "volunteer":
-                actors.append(crowd.Volunteer(phone, plan).run())
-            elif role == "block_president":
-                actors.append(crowd.President(phone, plan).run())
-            else:
-                actors.append(crowd.Leader(phone, plan, block_ids).run())
         run = {"started": time.time()}
         progress = asyncio.create_task(report_progress(net, phones, plan))
-        await asyncio.gather(faults.run(started), *actors)
+        await asyncio.gather(faults.run(started), *(actor.run() for actor in actors.values()))
+        samples = list(net.samples)  # the run's; the drain and the checks come after
         progress.cancel()
         faults.close_open()
         print("run over; draining every outbox", flush=True)
@@ -147,7 +153,8 @@ async def soak(args, stack, people, block_of, block_ids) -> dict:
         run.update(statuses=dict(statuses), statuses_by_code=dict(codes))
         return dict(
             run=run,
-            samples=net.samples,
+            samples=samples,
+            drain_samples=net.samples[len(samples) :],
             faults=faults,
             ledger=ledger,
             rules=rules,
@@ -193,6 +200,7 @@ def main():
         **result["run"],
         **run_context,
         **shape,
+        "drain_samples": result["drain_samples"],
         "starting": crowd.STARTING_MEMBERS,
         "stack": stack.description,
     }

@@ -46,9 +46,33 @@ def failure_rows(samples, faults) -> list[str]:
     ]
 
 
+def minute_line(samples, started: float) -> str:
+    """p99 of the answered pushes in each minute of the run."""
+    minutes: dict[int, list[float]] = {}
+    for s in samples:
+        if s.kind == "push" and s.outcome == "ok":
+            minutes.setdefault(int((s.started - started) // 60), []).append(s.seconds)
+    return ", ".join(f"{percentile(v, 99) * 1000:,.0f}" for _, v in sorted(minutes.items()))
+
+
+def drain_rows(samples) -> list[str]:
+    rows = []
+    for kind in ("push", "pull"):
+        values = [s.seconds for s in samples if s.kind == kind and s.outcome == "ok"]
+        if values:
+            p = {q: percentile(values, q) for q in (50, 95, 99)}
+            rows.append(
+                f"| {kind} | drain (every phone at once, after the run) | {len(values):,} | "
+                f"{p[50] * 1000:,.0f} ms | {p[95] * 1000:,.0f} ms | {p[99] * 1000:,.0f} ms | "
+                f"{max(values) * 1000:,.0f} ms |"
+            )
+    return rows
+
+
 def lines_for(args, run: dict, samples, faults, ledger: dict, rules: dict, converge: dict):
     """The section's text."""
     rows, figures = latency_rows(samples, faults)
+    rows += drain_rows(run.get("drain_samples", []))
     push_out = figures.get(("push", "outside"), {}).get(99)
     met = push_out is not None and push_out < TARGET_P99_PUSH
     statuses = ", ".join(f"{k} {v:,}" for k, v in sorted(run["statuses"].items()))
@@ -85,6 +109,8 @@ def lines_for(args, run: dict, samples, faults, ledger: dict, rules: dict, conve
         "| request | when | answered | p50 | p95 | p99 | max |",
         "|---|---|---|---|---|---|---|",
         *rows,
+        "",
+        "Push p99 in each minute of the run (ms): " + minute_line(samples, run["started"]) + ".",
         "",
         f"Mutations made: {ledger['made']:,}; answered {ledger['answered']:,} ({statuses}). "
         f"Requests failed without an answer or with an error, by kind:",

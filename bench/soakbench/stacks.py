@@ -13,7 +13,50 @@ def open_stack(kind: str):
         with _local() as stack:
             yield stack
         return
-    raise SystemExit("the production rehearsal stack is not available on this branch yet")
+    with _production() as stack:
+        yield stack
+
+
+class Rehearsal:
+    """tests/prod/stack.py's ProductionStack as the soak uses it."""
+
+    def __init__(self, stack):
+        self.stack = stack
+        self.database_url = stack.database_url.replace("postgresql://", "postgresql+psycopg://", 1)
+        self.secret_key = stack.app_env()["SECRET_KEY"]
+        self.ca_file = str(stack.ca_path)
+        self.description = (
+            f"tests/prod/stack.py: nginx (TLS, self-signed) in front of {stack.node_count} "
+            f"gunicorn nodes (deploy/gunicorn.conf.py, {stack.workers} gthread workers of "
+            f"{stack.threads} threads each), PgBouncer in transaction mode, the push worker, "
+            "and a PostgreSQL cluster of its own, all on this machine"
+        )
+
+    def urls(self) -> list[str]:
+        return [self.stack.base_url]
+
+    def kill_worker(self, node: int):
+        return f"pid {self.stack.kill_worker(node)}"
+
+    def stop_node(self, node: int):
+        self.stack.stop_node(node)
+
+    def start_node(self, node: int):
+        self.stack.start_node(node)
+
+    def restart_pgbouncer(self):
+        self.stack.restart_pgbouncer()
+
+    def restart_postgres(self):
+        self.stack.restart_postgres()
+
+
+@contextmanager
+def _production():
+    from tests.prod.stack import ProductionStack
+
+    with ProductionStack(own_postgres=True, seed_demo=False) as stack:
+        yield Rehearsal(stack)
 
 
 @contextmanager
