@@ -22,13 +22,15 @@ HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE), str(HERE.parent)]
 
 from soakbench import crowd, report, verify  # noqa: E402
+from soakbench.cpu import CpuSampler  # noqa: E402
 from soakbench.faults import Faults  # noqa: E402
 from soakbench.net import Net  # noqa: E402
 from soakbench.phone import SoakPhone  # noqa: E402
+from soakbench.serverlog import server_times  # noqa: E402
 from soakbench.stacks import open_stack  # noqa: E402
 from syncbench.seeding import Seeder  # noqa: E402
 
-DRAIN_SECONDS = 240
+DRAIN_SECONDS = 600
 
 
 def population(phones: int) -> dict:
@@ -67,7 +69,7 @@ def seed(stack, shape: dict, secret_key: str):
     ]
     people += seeder.people(leader_units)
     seeder.close()
-    return people, block_of, [block.id for block in blocks]
+    return people, block_of, [(block.id, block.district_id) for block in blocks]
 
 
 async def warm_up(phones, actors):
@@ -119,9 +121,14 @@ async def soak(args, stack, people, block_of, block_ids) -> dict:
         plan.end = started + args.minutes * 60
         faults = Faults(stack, args.minutes)
         run = {"started": time.time()}
+        cpu = CpuSampler(stack.process_groups)
+        cpu.start()
         progress = asyncio.create_task(report_progress(net, phones, plan))
         await asyncio.gather(faults.run(started), *(actor.run() for actor in actors.values()))
         samples = list(net.samples)  # the run's; the drain and the checks come after
+        run["cpu"] = cpu.stop()
+        run["seconds"] = time.time() - run["started"]
+        run["server_times"] = server_times(stack.log_paths(), run["started"], time.time())
         progress.cancel()
         faults.close_open()
         print("run over; draining every outbox", flush=True)
@@ -129,9 +136,12 @@ async def soak(args, stack, people, block_of, block_ids) -> dict:
         began = time.perf_counter()
         stuck = await crowd.drain(phones, DRAIN_SECONDS)
         syncing = [p for p in phones if p.person.role in ("volunteer", "block_president")]
-        await crowd.gather_limited(
-            [p.sync_until(time.monotonic() + 60, asyncio.sleep, cap=2) for p in syncing], 100
+        # One more sync each, now that every phone has sent everything: each hears the rest.
+        finals = await crowd.gather_limited(
+            [p.sync_until(time.monotonic() + 300, asyncio.sleep, cap=2) for p in syncing], 100
         )
+        for phone, finished in zip(syncing, finals, strict=True):
+            phone.finished = finished and not phone.outbox
         run["drain"] = time.perf_counter() - began
         print(
             f"drained in {run['drain']:.0f} s; {len(stuck)} phones still had mutations", flush=True
@@ -140,6 +150,7 @@ async def soak(args, stack, people, block_of, block_ids) -> dict:
         try:
             ledger = verify.check_ledgers(conn, phones)
             rules = verify.check_rules(conn)
+            run["size"] = verify.database_size(conn)
             converge = await verify.check_convergence(conn, syncing, block_of)
         finally:
             conn.close()

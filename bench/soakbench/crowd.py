@@ -140,8 +140,13 @@ class President:
 class Leader:
     """A district president or the Connect Centre: reads the lists online."""
 
-    def __init__(self, phone: SoakPhone, plan: Plan, blocks: list[int]):
-        self.phone, self.plan, self.rng, self.blocks = phone, plan, phone.rng, blocks
+    def __init__(self, phone: SoakPhone, plan: Plan, blocks: list[tuple[int, int]]):
+        """`blocks`: (block id, district id) of every block; a district president reads
+        those of its district, the Connect Centre any."""
+        self.phone, self.plan, self.rng = phone, plan, phone.rng
+        person = phone.person
+        mine = [b for b, d in blocks if person.role != "district_president" or d == person.unit_id]
+        self.blocks = mine or [b for b, _ in blocks]
 
     async def run(self):
         await asyncio.sleep(self.rng.uniform(0, 30))

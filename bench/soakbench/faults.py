@@ -121,6 +121,12 @@ class LocalStack:
     def urls(self) -> list[str]:
         return [node.url for node in self.nodes if node.process and node.process.poll() is None]
 
+    def log_paths(self) -> list:
+        return []  # the plain gunicorn nodes log no request lines
+
+    def process_groups(self) -> dict[str, list[int]]:
+        return {"app nodes (gunicorn)": [n.process.pid for n in self.nodes if n.process]}
+
     def kill_worker(self, node: int):
         pids = self.nodes[node].worker_pids()
         if pids:

@@ -15,7 +15,9 @@ from soakbench.phone import SyncFailed
 from syncbench.wire import PUSH_PATH, encode, pull_path, push_body
 
 GZIP_OVER = 2048
-REQUEST_TIMEOUT = 30.0  # a phone on a bad network gives up on a request after this
+# The app sets no timeout of its own (pwa/src/api/client.js): nginx answers 504 after its
+# proxy_read_timeout (60 s). A phone gives up only well after that.
+REQUEST_TIMEOUT = 120.0
 
 
 @dataclass

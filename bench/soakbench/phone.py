@@ -54,6 +54,7 @@ class SoakPhone:
         self.not_before = 0.0  # monotonic time before which nothing is sent (Retry-After)
         self.offline_until = 0.0
         self.resets = 0
+        self.finished = False  # its final sync after the run went through
 
     # ---- making changes (outbox.js enqueue, without folding: each edit is its own entry)
 

@@ -69,10 +69,47 @@ def drain_rows(samples) -> list[str]:
     return rows
 
 
+def cpu_lines(run: dict, samples) -> list[str]:
+    """CPU each part used during the run, per second and per answered request."""
+    answered = [s for s in samples if s.outcome == "ok"]
+    pushes = sum(1 for s in answered if s.kind == "push")
+    seconds = run["seconds"]
+    used = run.get("cpu", {})
+    parts = ", ".join(
+        f"{name} {value:,.0f} s ({value / seconds:.2f} cores)" for name, value in used.items()
+    )
+    server = sum(v for k, v in used.items() if not k.startswith("load generator"))
+    size = run.get("size")
+    lines = [
+        f"Requests answered in the run: {len(answered):,} ({len(answered) / seconds:,.1f}/s; "
+        f"pushes {pushes:,}, {pushes / seconds:,.1f}/s). CPU used in the run's "
+        f"{seconds:,.0f} s, from /proc: {parts}. The whole server side: "
+        f"{server / seconds:.2f} cores, {server / max(1, len(answered)) * 1000:.1f} ms of CPU "
+        "an answered request.",
+    ]
+    if size:
+        rows = ", ".join(f"{k} {v:,}" for k, v in size["rows"].items())
+        lines += [
+            "",
+            f"Database at the end: {size['bytes'] / 2**20:,.0f} MiB ({rows}); "
+            f"{size['bytes'] / max(1, size['rows']['members']):,.0f} bytes a member, "
+            "everything included.",
+        ]
+    return lines
+
+
 def lines_for(args, run: dict, samples, faults, ledger: dict, rules: dict, converge: dict):
     """The section's text."""
     rows, figures = latency_rows(samples, faults)
     rows += drain_rows(run.get("drain_samples", []))
+    for kind, values in run.get("server_times", {}).items():
+        if values:
+            p = {q: percentile(values, q) for q in (50, 95, 99)}
+            rows.append(
+                f"| {kind} | the app's own time (its request log), whole run | {len(values):,} | "
+                f"{p[50] * 1000:,.0f} ms | {p[95] * 1000:,.0f} ms | {p[99] * 1000:,.0f} ms | "
+                f"{max(values) * 1000:,.0f} ms |"
+            )
     push_out = figures.get(("push", "outside"), {}).get(99)
     met = push_out is not None and push_out < TARGET_P99_PUSH
     statuses = ", ".join(f"{k} {v:,}" for k, v in sorted(run["statuses"].items()))
@@ -112,6 +149,8 @@ def lines_for(args, run: dict, samples, faults, ledger: dict, rules: dict, conve
         "",
         "Push p99 in each minute of the run (ms): " + minute_line(samples, run["started"]) + ".",
         "",
+        *cpu_lines(run, samples),
+        "",
         f"Mutations made: {ledger['made']:,}; answered {ledger['answered']:,} ({statuses}). "
         f"Requests failed without an answer or with an error, by kind:",
         "",
@@ -126,13 +165,17 @@ def lines_for(args, run: dict, samples, faults, ledger: dict, rules: dict, conve
         f"| mutations accepted by the server (applied, merged, conflict) and found in "
         f"`applied_mutations` with the status the phone heard, record stored | "
         f"{ledger['accepted']:,} |",
-        f"| lost (never answered, or answered but not on the server) | **{len(ledger['lost'])}** |",
+        f"| lost (answered but not on the server, or neither answered nor queued) | "
+        f"**{len(ledger['lost'])}** |",
+        f"| not answered yet, still queued on its phone when the soak stopped waiting | "
+        f"{len(ledger['queued'])} |",
         f"| duplicated (a retry not answered `duplicate`, or more writes than mutations) | "
         f"**{len(ledger['duplicated'])}** |",
         f"| answered status differs from the server's log | {len(ledger['mismatched'])} |",
         f"| phones whose final pull differs from a fresh pull or the database "
-        f"({converge['phones']:,} phones, {converge['records_compared']:,} records) | "
-        f"**{len(converge['diverged'])}** |",
+        f"({converge['phones']:,} phones, {converge['records_compared']:,} records; "
+        f"{converge['unfinished']} phones whose final sync did not get through are not "
+        f"compared) | **{len(converge['diverged'])}** |",
         f"| booths over 20 pending or approved | **{len(rules['over_cap'])}** "
         f"({rules['full_booths']} booths full, {rules['waitlisted']} members waitlisted) |",
         f"| waitlisted members beside a free place | {len(rules['stranded_waitlist'])} |",

@@ -35,6 +35,22 @@ class Rehearsal:
     def urls(self) -> list[str]:
         return [self.stack.base_url]
 
+    def log_paths(self) -> list:
+        return [self.stack.log_path(f"node-{i}.log") for i in range(self.stack.node_count)]
+
+    def process_groups(self) -> dict[str, list[int]]:
+        """Root pids of each part (CpuSampler adds the processes below them)."""
+        s = self.stack
+        postmaster = s.postgres.data / "postmaster.pid" if s.postgres else None
+        bouncer = s.dir / "pgbouncer" / "pgbouncer.pid"
+        return {
+            "app nodes (gunicorn)": [p.pid for p in s.nodes if p is not None],
+            "PostgreSQL": [_first_int(postmaster)],
+            "PgBouncer": [_first_int(bouncer)],
+            "nginx": [s.nginx.pid if s.nginx else 0],
+            "push worker": [s.push_worker.pid if s.push_worker else 0],
+        }
+
     def kill_worker(self, node: int):
         return f"pid {self.stack.kill_worker(node)}"
 
@@ -49,6 +65,13 @@ class Rehearsal:
 
     def restart_postgres(self):
         self.stack.restart_postgres()
+
+
+def _first_int(path) -> int:
+    try:
+        return int(path.read_text().split()[0])
+    except (OSError, ValueError, IndexError, AttributeError):
+        return 0
 
 
 @contextmanager

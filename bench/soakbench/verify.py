@@ -19,7 +19,7 @@ def check_ledgers(conn, phones: list[SoakPhone]) -> dict:
     the server once with the status the phone heard, its record is there, and no device
     has more writes of a record in the audit log than accepted mutations of it."""
     made = answered = accepted = 0
-    lost, duplicated, mismatched = [], [], []
+    lost, duplicated, mismatched, queued = [], [], [], []
     applied = {
         (device, seq): status
         for device, seq, status in conn.execute(
@@ -45,7 +45,11 @@ def check_ledgers(conn, phones: list[SoakPhone]) -> dict:
             made += 1
             m = entry.mutation
             if entry.first is None:
-                lost.append(f"phone {phone.index} #{seq}: never answered")
+                if any(m["seq"] == seq for m in phone.outbox):
+                    # Not lost: still in the phone's outbox, sent again at its next sync.
+                    queued.append(f"phone {phone.index} #{seq}: still queued on the phone")
+                else:
+                    lost.append(f"phone {phone.index} #{seq}: never answered, not queued")
                 continue
             answered += 1
             status = entry.first["status"]
@@ -83,6 +87,7 @@ def check_ledgers(conn, phones: list[SoakPhone]) -> dict:
         "lost": lost,
         "duplicated": duplicated,
         "mismatched": mismatched,
+        "queued": queued,
     }
 
 
@@ -116,6 +121,24 @@ def check_rules(conn) -> dict:
         "full_booths": full,
         "waitlisted": waitlisted,
     }
+
+
+def database_size(conn) -> dict:
+    """Bytes of the database and rows of the tables that grow with the roster."""
+    rows = {
+        table: conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+        for table in (
+            "members",
+            "grievances",
+            "grievance_notes",
+            "record_changes",
+            "applied_mutations",
+            "audit_log",
+            "conflicts",
+        )
+    }
+    total = conn.execute("SELECT pg_database_size(current_database())").fetchone()[0]
+    return {"bytes": total, "rows": rows}
 
 
 def view(copies: dict) -> dict:
@@ -164,7 +187,8 @@ async def check_convergence(conn, phones, block_of: dict) -> dict:
 
     from soakbench.crowd import gather_limited
 
-    checked = await gather_limited([one(p) for p in phones], 50)
+    finished = [p for p in phones if p.finished]
+    checked = await gather_limited([one(p) for p in finished], 50)
     for phone, truth in checked:
         mine = view(phone.copies)
         compared += len(truth)
@@ -183,4 +207,9 @@ async def check_convergence(conn, phones, block_of: dict) -> dict:
                 diverged.append(
                     f"phone {phone.index}: members or grievances differ from the database"
                 )
-    return {"phones": len(checked), "records_compared": compared, "diverged": diverged}
+    return {
+        "phones": len(checked),
+        "unfinished": len(phones) - len(finished),
+        "records_compared": compared,
+        "diverged": diverged,
+    }
