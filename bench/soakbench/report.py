@@ -98,6 +98,35 @@ def cpu_lines(run: dict, samples) -> list[str]:
     return lines
 
 
+def verification_lines(run: dict, ledger: dict, rules: dict, converge: dict) -> list[str]:
+    return [
+        "Verification:",
+        "",
+        "| check | result |",
+        "|---|---|",
+        f"| mutations accepted by the server (applied, merged, conflict) and found in "
+        f"`applied_mutations` with the status the phone heard, record stored | "
+        f"{ledger['accepted']:,} |",
+        f"| lost (answered but not on the server, or neither answered nor queued) | "
+        f"**{len(ledger['lost'])}** |",
+        f"| not answered yet, still queued on its phone when the soak stopped waiting | "
+        f"{len(ledger['queued'])} |",
+        f"| duplicated (a retry not answered `duplicate`, or more writes than mutations) | "
+        f"**{len(ledger['duplicated'])}** |",
+        f"| answered status differs from the server's log | {len(ledger['mismatched'])} |",
+        f"| phones whose final pull differs from a fresh pull or the database "
+        f"({converge['phones']:,} phones, {converge['records_compared']:,} records; "
+        f"{converge['unfinished']} phones whose final sync did not get through are not "
+        f"compared) | **{len(converge['diverged'])}** |",
+        f"| booths over 20 pending or approved | **{len(rules['over_cap'])}** "
+        f"({rules['full_booths']} booths full, {rules['waitlisted']} members waitlisted) |",
+        f"| waitlisted members beside a free place | {len(rules['stranded_waitlist'])} |",
+        f"| EPICs on two live members | **{len(rules['epic_twice'])}** "
+        f"({run['statuses_by_code'].get('epic_taken', 0)} retyped EPICs refused `epic_taken`) |",
+        "",
+    ]
+
+
 def lines_for(args, run: dict, samples, faults, ledger: dict, rules: dict, converge: dict):
     """The section's text."""
     rows, figures = latency_rows(samples, faults)
@@ -158,30 +187,7 @@ def lines_for(args, run: dict, samples, faults, ledger: dict, rules: dict, conve
         "|---|---|---|---|",
         *(failure_rows(samples, faults) or ["| | none | | 0 |"]),
         "",
-        "Verification:",
-        "",
-        "| check | result |",
-        "|---|---|",
-        f"| mutations accepted by the server (applied, merged, conflict) and found in "
-        f"`applied_mutations` with the status the phone heard, record stored | "
-        f"{ledger['accepted']:,} |",
-        f"| lost (answered but not on the server, or neither answered nor queued) | "
-        f"**{len(ledger['lost'])}** |",
-        f"| not answered yet, still queued on its phone when the soak stopped waiting | "
-        f"{len(ledger['queued'])} |",
-        f"| duplicated (a retry not answered `duplicate`, or more writes than mutations) | "
-        f"**{len(ledger['duplicated'])}** |",
-        f"| answered status differs from the server's log | {len(ledger['mismatched'])} |",
-        f"| phones whose final pull differs from a fresh pull or the database "
-        f"({converge['phones']:,} phones, {converge['records_compared']:,} records; "
-        f"{converge['unfinished']} phones whose final sync did not get through are not "
-        f"compared) | **{len(converge['diverged'])}** |",
-        f"| booths over 20 pending or approved | **{len(rules['over_cap'])}** "
-        f"({rules['full_booths']} booths full, {rules['waitlisted']} members waitlisted) |",
-        f"| waitlisted members beside a free place | {len(rules['stranded_waitlist'])} |",
-        f"| EPICs on two live members | **{len(rules['epic_twice'])}** "
-        f"({run['statuses_by_code'].get('epic_taken', 0)} retyped EPICs refused `epic_taken`) |",
-        "",
+        *verification_lines(run, ledger, rules, converge),
     ]
     verdict = "met" if met else "**missed**"
     zero = not (ledger["lost"] or ledger["duplicated"] or converge["diverged"])
