@@ -27,6 +27,7 @@ class Faults:
     minutes: float
     windows: list[Window] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
+    stopped: set = field(default_factory=set)  # nodes stopped now
 
     def schedule(self) -> list[tuple[float, str]]:
         """(seconds from the start, fault) for a run of `minutes`: a worker killed every
@@ -53,13 +54,18 @@ class Faults:
             if delay > 0:
                 await asyncio.sleep(delay)
             if fault == "kill_worker":
+                # Alternate between the nodes, but never the one stopped just now.
                 node = killed % 2
+                if node in self.stopped:
+                    node = 1 - node
                 killed += 1
                 await self._apply(fault, f"node {node}", self.stack.kill_worker, node)
             elif fault == "stop_node":
+                self.stopped.add(1)
                 await self._apply(fault, "node 1", self.stack.stop_node, 1, keep_open=True)
             elif fault == "start_node":
                 await self._close("stop_node", self.stack.start_node, 1)
+                self.stopped.discard(1)
             else:
                 await self._apply(fault, "", getattr(self.stack, fault))
 
@@ -70,6 +76,8 @@ class Faults:
         except NotImplementedError as exc:
             self.skipped.append(f"{kind}: {exc}")
             return
+        except Exception as exc:  # a fault that failed is reported, not fatal
+            detail = f"failed: {type(exc).__name__}: {str(exc)[:120]}"
         self.windows.append(window)
         if detail:
             window.note = f"{note} {detail}".strip()
