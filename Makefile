@@ -83,7 +83,7 @@ convergence: install
 	$(PY) -m tests.sync.simulation.memory --range 0 $(CONVERGENCE_HISTORIES)
 
 lint: install
-	$(VENV)/bin/ruff check server sync tests bench
+	$(VENV)/bin/ruff check server sync tests bench deploy
 
 bench: install pwa prod-tools
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -e '.[test,soak]'

@@ -1,6 +1,7 @@
 """GET /api/health for the load balancer: 200 with the figures when this node can serve,
 503 in the one error shape (each failing check under `fields`) when it cannot."""
 
+import contextlib
 import functools
 import logging
 import time
@@ -68,7 +69,8 @@ def check() -> tuple[dict, dict]:
         )
         waiting, lag = outbox_lag(int(time.time() * 1000))
     except Exception as exc:  # every database failure is "not reachable" to a balancer
-        db.session.rollback()
+        with contextlib.suppress(Exception):  # a lost connection cannot even roll back
+            db.session.rollback()
         log.warning("Health: database not usable: %s", describe_database_error(exc))
         return {}, {"database": ["The database is not reachable."]}
     if revisions != migration_heads():

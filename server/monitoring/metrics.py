@@ -115,7 +115,9 @@ class DatabaseCollector:
             outbox.add_metric([status], depth.get(status, 0))
         yield outbox
         devices = GaugeMetricFamily(
-            "booth_active_devices", "Devices seen within the window", labels=["window"]
+            "booth_active_devices",
+            "Unrevoked devices that logged in, refreshed or pushed within the window",
+            labels=["window"],
         )
         for name, number in active.items():
             devices.add_metric([name], number)

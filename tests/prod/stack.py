@@ -12,6 +12,7 @@ in one temp folder on unprivileged ports; no system configuration is touched.
 """
 
 import contextlib
+import logging
 import os
 import shutil
 import signal
@@ -47,6 +48,7 @@ MACHINE_PG_ADMIN_URL = os.environ.get(
     "TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
 )
 __all__ = ["MissingPiece", "ProductionStack"]
+log = logging.getLogger(__name__)
 
 
 class ProductionStack:
@@ -133,16 +135,22 @@ class ProductionStack:
             program(name)
         self.dir = Path(tempfile.mkdtemp(prefix="booth-prod-"))
         self.dir.chmod(0o755)
+        started = time.monotonic()
         try:
             self._certificate()
             self._database()
+            log.info("stack: database ready after %.1f s", time.monotonic() - started)
             self._start_bouncer()
             for i in range(self.node_count):
-                self.start_node(i)
+                self.start_node(i, wait=False)
+            for i in range(self.node_count):
+                self._wait_node(i)
+            log.info("stack: %d nodes up after %.1f s", self.node_count, time.monotonic() - started)
             self._start_nginx()
             if self.with_push_worker:
                 self._start_push_worker()
             self.wait_healthy()
+            log.info("stack: healthy at %s after %.1f s", self.base_url, time.monotonic() - started)
         except BaseException:
             self.stop()
             raise
@@ -297,7 +305,7 @@ class ProductionStack:
 
     # -- the app nodes ---------------------------------------------------------------
 
-    def start_node(self, i: int):
+    def start_node(self, i: int, wait: bool = True):
         """Start app node `i` (gunicorn with deploy/gunicorn.conf.py) and wait until healthy."""
         if self.nodes[i] is not None and self.nodes[i].poll() is None:
             return
@@ -316,7 +324,8 @@ class ProductionStack:
             stdout=log,
             stderr=subprocess.STDOUT,
         )
-        self._wait_node(i)
+        if wait:
+            self._wait_node(i)
 
     def _wait_node(self, i: int, timeout: float = 60):
         deadline = time.monotonic() + timeout

@@ -1,0 +1,1 @@
+from tests.server.push.fixtures import clock, push_config, standin, worker  # noqa: F401
