@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 FLASK := $(VENV)/bin/flask --app server
 PG_ADMIN_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
 
-.PHONY: run test test-sqlite test-postgres install lint bench schema clean pwa test-js test-e2e chromium convergence convergence-concurrent mutation prod-check prod-tools
+.PHONY: run test test-sqlite test-postgres install lint bench schema clean pwa test-js test-e2e chromium convergence convergence-concurrent mutation prod-check prod-tools soak
 
 $(VENV)/.installed: setup.cfg pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -96,8 +96,16 @@ convergence-concurrent: install
 lint: install
 	$(VENV)/bin/ruff check server sync tests bench deploy
 
-bench: install
+bench: install pwa prod-tools
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -e '.[test,soak]'
 	$(PY) bench/run_all.py
+
+# 1,000 simulated phones for 10 minutes against the production rehearsal (tests/prod/stack.py)
+# while workers die, a node stops, PgBouncer and PostgreSQL restart; then every mutation and
+# every phone is verified. About 17 minutes; the figures go to docs/benchmarks.md ("Soak").
+soak: install pwa prod-tools
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -e '.[test,soak]'
+	$(PY) bench/soak.py $(SOAK_ARGS)
 
 # Mutation testing of the sync rules (too slow for CI): mutmut over sync/ with the
 # database-free tests of tests/sync/ (100 memory convergence histories, not 300: a survivor

@@ -1,6 +1,6 @@
 """Run the sync benchmarks one after another (`make bench`); each writes docs/benchmarks.md.
 
-    .venv/bin/python bench/run_all.py [--state-booths 29562] [--skip-state]
+    .venv/bin/python bench/run_all.py [--state-booths 29562] [--skip-state] [--skip-soak]
 
 Each benchmark runs in its own process with its own server and throwaway database, so
 one's leftovers never slow the next. The exit status is the first failure's, if any.
@@ -19,6 +19,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--state-booths", type=int, default=None, help="default: every booth")
     parser.add_argument("--skip-state", action="store_true", help="leave out the state run")
+    parser.add_argument("--skip-soak", action="store_true", help="leave out the 10-minute soak")
     args = parser.parse_args()
 
     runs = [["sync_push.py"], ["sync_pull.py"]]
@@ -27,6 +28,8 @@ def main():
         if args.state_booths:
             state += ["--booths", str(args.state_booths)]
         runs.append(state)
+    if not args.skip_soak:
+        runs.append(["soak.py"])
     failed = 0
     for script, *options in runs:
         print(f"== {script} {' '.join(options)}".rstrip(), flush=True)

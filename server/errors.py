@@ -195,6 +195,24 @@ def init_app(app: Flask):
 
     init_data_errors(app)
 
+    @app.teardown_appcontext
+    def remove_session_quietly(_exc):
+        """End the request's session before Flask-SQLAlchemy's own teardown does (teardowns
+        run last-registered first). Its ROLLBACK on a connection the database has just
+        dropped (a restart) would raise after the answer was made, and gunicorn would send
+        a 500 in place of it; the lost connection is discarded instead."""
+        from server.extensions import db
+
+        try:
+            db.session.remove()
+        except (sa_exc.DBAPIError, psycopg.Error) as err:
+            if not is_database_unavailable(err):
+                raise
+            with contextlib.suppress(Exception):
+                db.session.invalidate()
+            db.session.registry.clear()
+            log.warning("Database lost while ending a request: %s", describe_database_error(err))
+
     @app.errorhandler(Exception)
     def handle_unexpected(err):
         log.exception("Unhandled error on %s %s", request.method, request.path)

@@ -43,7 +43,10 @@ OPS = ("upsert", "delete")
 ENVELOPE_KEYS = {"seq", "entity", "op", "id", "base_version", "hlc", "fields"}
 # A cursor we made is about 150 characters; anything far longer is not one of ours.
 MAX_CURSOR_CHARS = 1024
-CURSOR_KEYS = {"v", "lo", "hi", "after", "u", "sv"}
+CURSOR_KEYS = {"v", "lo", "hi", "after", "u", "sv", "db"}
+# Which copy of the database made the cursor (server/syncing/database.py database_identity):
+# PostgreSQL's system identifier, the database's oid and the timeline, joined by colons.
+DATABASE_IDENTITY_RE = re.compile(r"[0-9a-z]{1,24}(:[0-9a-z]{1,24}){0,2}")
 # The change index's scope keys: "b<booth id>", "b<booth id>r" for a record only its booth
 # and the Connect Centre see (a complaint about an office-bearer), "u<unit id>", or "u" for
 # an RSVP (server/syncing/visibility.py writes them).
@@ -189,6 +192,8 @@ def is_cursor_state(state) -> bool:
     if state["v"] != 1 or type(state["v"]) is not int:
         return False
     if not (in_int_range(state["u"], 32) and in_int_range(state["sv"], 32)):
+        return False
+    if not isinstance(state["db"], str) or not DATABASE_IDENTITY_RE.fullmatch(state["db"]):
         return False
     if not (in_int_range(lo, 64) and lo >= 0):
         return False

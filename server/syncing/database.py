@@ -33,6 +33,25 @@ def current_tx() -> int:
     return db.session.execute(select(SyncCounter.value).where(SyncCounter.id == 1)).scalar_one()
 
 
+# Which copy of the database this is: a restore into a new database (a new oid), onto a
+# new cluster (a new system identifier) or to a point in time (a new timeline) changes it.
+IDENTITY_SQL = text(
+    "SELECT concat_ws(':', (SELECT system_identifier FROM pg_control_system()),"
+    " (SELECT oid FROM pg_database WHERE datname = current_database()),"
+    " (SELECT timeline_id FROM pg_control_checkpoint()))"
+)
+
+
+def database_identity() -> str:
+    """Written into every pull cursor: a cursor made by another copy of the database (one
+    restored from a backup since) is answered `reset`, so a phone never keeps records the
+    restored server no longer has nor skips changes behind a transaction id from another
+    copy's history. SQLite (one file, development only) has no such identity."""
+    if not is_postgres():
+        return "sqlite"
+    return db.session.execute(IDENTITY_SQL).scalar_one()
+
+
 def pull_horizon() -> int:
     """Every change below this id is committed (or rolled back) and visible to this read.
 

@@ -9,7 +9,7 @@ from server.records import now_ms
 from server.scope import within_condition
 from server.serialize import to_record
 from server.syncing import visibility
-from server.syncing.database import pull_horizon
+from server.syncing.database import database_identity, pull_horizon
 from server.syncing.models import RecordChange
 from server.syncing.registry import MODELS
 from sync import hlc as hlcs
@@ -39,8 +39,12 @@ def pull_changes(actor, cursor: str, limit: int) -> dict:
     user, device = actor.user, actor.device
     state = decode_cursor(cursor)
     base = {"last_seq": device.last_seq, "server_hlc": hlcs.server_stamp(now_ms())}
+    identity = database_identity()
     if cursor and (
-        state is None or state.get("u") != user.id or state.get("sv") != user.scope_version
+        state is None
+        or state.get("u") != user.id
+        or state.get("sv") != user.scope_version
+        or state.get("db") != identity
     ):
         return {"changes": [], "cursor": "", "has_more": False, "reset": True, **base}
     state = state or {"v": 1, "lo": 0, "hi": None, "after": None}
@@ -72,7 +76,7 @@ def pull_changes(actor, cursor: str, limit: int) -> dict:
         }
     else:
         next_state = {"v": 1, "lo": hi, "hi": None, "after": None}
-    next_state.update(u=user.id, sv=user.scope_version)
+    next_state.update(u=user.id, sv=user.scope_version, db=identity)
     return {
         "changes": changes,
         "cursor": encode_cursor(next_state),

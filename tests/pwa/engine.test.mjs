@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import { apiModule, dbModule, engineModule, outboxModule, overlayModule, schedulerModule, setup } from './helpers.mjs';
 
 const { enqueue, waiting, needingAttention } = outboxModule;
-const { META, RECORDS, OUTBOX } = dbModule;
+const { META, RECORDS, OUTBOX, JOURNAL } = dbModule;
 
 async function addMembers(db, n, prefix = 'm') {
   for (let i = 0; i < n; i++) {
@@ -238,6 +238,53 @@ test('a seq gap renumbers the outbox from what the server expects', async () => 
   assert.equal(await db.get(META, 'seq'), 2);
   await addMembers(db, 1, 'next');
   assert.deepEqual((await waiting(db)).map((m) => m.seq), [3]);
+});
+
+test('a server restored from a backup is sent again, from the journal, what it forgot', async () => {
+  const { db, server, engine } = await setup();
+  await addMembers(db, 2, 'before');
+  await engine.sync();
+  const backup = server.snapshot();
+  await addMembers(db, 2, 'after');
+  await engine.sync();
+  assert.deepEqual(await waiting(db), []);
+  assert.deepEqual((await db.getAll(JOURNAL)).map((m) => m.seq), [1, 2, 3, 4]);
+  server.restore(backup);
+  await addMembers(db, 1, 'offline');
+  assert.equal((await engine.sync()).status, 'ok');
+  // seq 5 met seq_gap (expected 3): seqs 3 and 4 went again from the journal, as they were.
+  assert.deepEqual(server.gaps, [{ expected: 3, got: 5 }]);
+  assert.equal(server.lastSeq, 5);
+  for (const id of ['after-0', 'after-1', 'offline-0']) assert.equal(server.get('member', id).version, 1);
+  assert.deepEqual(await waiting(db), []);
+  assert.equal(await db.get(META, 'seq'), 5);
+  assert.equal((await db.getAll(RECORDS)).length, 5);
+});
+
+test('a pull whose last_seq is below the journal sends the forgotten entries again', async () => {
+  const { db, server, engine } = await setup();
+  await addMembers(db, 1, 'before');
+  await engine.sync();
+  const backup = server.snapshot();
+  await addMembers(db, 2, 'after');
+  await engine.sync();
+  server.restore(backup);
+  assert.equal((await engine.sync()).status, 'ok');
+  assert.deepEqual(server.gaps, []);
+  assert.equal(server.lastSeq, 3);
+  assert.equal(server.get('member', 'after-1').name, 'युवा 1');
+  assert.deepEqual((await db.getAll(JOURNAL)).map((m) => m.seq), [1, 2, 3]);
+});
+
+test('the journal forgets entries answered more than 30 days ago', async () => {
+  let clock = Date.UTC(2026, 0, 1);
+  const { db, engine } = await setup({ now: () => clock });
+  await addMembers(db, 2, 'old');
+  await engine.sync();
+  clock += (engineModule.JOURNAL_DAYS + 1) * 24 * 60 * 60 * 1000;
+  await addMembers(db, 1, 'new');
+  await engine.sync();
+  assert.deepEqual((await db.getAll(JOURNAL)).map((m) => m.seq), [3]);
 });
 
 test('more than 500 waiting changes go in several pushes', async () => {

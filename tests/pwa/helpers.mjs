@@ -69,6 +69,17 @@ export class FakeServer {
     this.hlc = '0000000000000-0000-server';
   }
 
+  /** What a backup holds: records, change log, applied mutations and last_seq. */
+  snapshot() {
+    return structuredClone({ records: this.records, log: this.log, applied: this.applied, lastSeq: this.lastSeq });
+  }
+
+  /** Back to a backup, as after a restore: everything since it is forgotten. */
+  restore(backup) {
+    Object.assign(this, structuredClone(backup));
+    this.resetNextPull = true; // the cursors phones hold are from another copy of the data
+  }
+
   /** Put a record on the server as if another phone had written it. */
   seed(entity, id, fields) {
     const key = `${entity}:${id}`;

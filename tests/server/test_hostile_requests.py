@@ -15,6 +15,7 @@ from sqlalchemy.exc import DataError
 
 from server.accounts.models import Device
 from server.extensions import db
+from sync.protocol import decode_cursor
 from tests.factories import PASSWORD
 from tests.server.syncing.phone import Phone, member_fields, new_id
 
@@ -42,8 +43,8 @@ def cursor_of(state) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def forged_states(user_id):
-    ok = {"v": 1, "lo": 0, "hi": None, "after": None, "u": user_id, "sv": 1}
+def forged_states(user_id, identity):
+    ok = {"v": 1, "lo": 0, "hi": None, "after": None, "u": user_id, "sv": 1, "db": identity}
     after = [1, "member", str(uuid.uuid4()), "b1"]
     return [
         {**ok, "hi": "abc"},
@@ -63,6 +64,9 @@ def forged_states(user_id):
         {**ok, "hi": 10, "after": [1, "member", after[2], {"x": 1}]},
         {**ok, "hi": None, "after": after},
         {**ok, "u": "1"},
+        {**ok, "db": 5},
+        {**ok, "db": "1:2:3:4"},
+        {**ok, "db": identity + "\n"},
         {**ok, "sv": 2**40},
         {**ok, "v": 2},
         {k: v for k, v in ok.items() if k != "hi"},
@@ -80,7 +84,9 @@ def test_a_forged_cursor_answers_reset_and_the_phone_starts_again(client, make):
     user = make.user("volunteer", g.b1)
     phone = Phone(client, make, user)
     phone.send("member", new_id(), member_fields(g.b1))
-    cursors = [cursor_of(state) for state in forged_states(user.id)]
+    identity = decode_cursor(client.get("/api/sync/pull", headers=phone.headers).json["cursor"])
+    assert identity is not None
+    cursors = [cursor_of(state) for state in forged_states(user.id, identity["db"])]
     cursors += ["abc", "!!!", "é", "A" * 5000]
     for cursor in cursors:
         response = client.get(

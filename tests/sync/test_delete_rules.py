@@ -49,7 +49,7 @@ def test_a_delete_that_saw_every_edit_is_applied_and_a_second_one_too(world):
 
 
 def cursor_of_length(length: int) -> str:
-    state = {"v": 1, "lo": 0, "hi": None, "after": None, "u": 1, "sv": 1}
+    state = {"v": 1, "lo": 0, "hi": None, "after": None, "u": 1, "sv": 1, "db": "sqlite"}
     text = json.dumps(state)
     for pad in range(length):
         cursor = base64.urlsafe_b64encode((text + " " * pad).encode()).decode().rstrip("=")

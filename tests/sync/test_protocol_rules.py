@@ -19,7 +19,15 @@ from sync.protocol import (
 
 UUID = "3fa85f64-5717-4562-b3fc-2c963f66afa6"
 HLC = "1767225600000-0000-phone"
-GOOD = {"v": 1, "lo": 10, "hi": 20, "after": [15, "member", UUID, "b12"], "u": 3, "sv": 2}
+GOOD = {
+    "v": 1,
+    "lo": 10,
+    "hi": 20,
+    "after": [15, "member", UUID, "b12"],
+    "u": 3,
+    "sv": 2,
+    "db": "7312345678901234567:16384:1",
+}
 
 
 def changed(**kw):
@@ -52,6 +60,13 @@ FORGED = [
     [],
     {**GOOD, "extra": 1},
     {k: v for k, v in GOOD.items() if k != "sv"},
+    {k: v for k, v in GOOD.items() if k != "db"},
+    changed(db=7312),
+    changed(db=None),
+    changed(db=""),
+    changed(db="7312:16384:1:9"),
+    changed(db="7312:16384:1\n"),
+    changed(db="A" * 30),
     changed(v=2),
     changed(v=True),
     changed(v=1.0),

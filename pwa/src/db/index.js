@@ -3,7 +3,7 @@
 import { openDB, deleteDB } from 'idb';
 
 const DB_NAME = 'booth-connect';
-const DB_VERSION = 1;
+const DB_VERSION = 2;
 
 /** Server records as last pulled, keyed by [entity, id]: `{entity, id, version, record}`. */
 export const RECORDS = 'records';
@@ -18,9 +18,14 @@ export const ATTENTION = 'attention';
 export const CONFLICTS = 'conflicts';
 /** Single values by name: device id, seq, hlc, cursor, session, last sync. */
 export const META = 'meta';
+/**
+ * Mutations the server has answered, by `seq`, each with `answered_at`, kept for
+ * JOURNAL_DAYS (sync/journal.js): a server restored from a backup is sent them again.
+ */
+export const JOURNAL = 'journal';
 
 /** @type {StoreName[]} */
-export const ALL_STORES = [RECORDS, OUTBOX, ATTENTION, CONFLICTS, META];
+export const ALL_STORES = [RECORDS, OUTBOX, ATTENTION, CONFLICTS, META, JOURNAL];
 
 /**
  * @typedef {object} Mutation
@@ -62,6 +67,7 @@ export const ALL_STORES = [RECORDS, OUTBOX, ATTENTION, CONFLICTS, META];
  *   attention: {key: number, value: Mutation, indexes: {record: [string, string]}},
  *   conflicts: {key: string, value: Conflict, indexes: {record: [string, string]}},
  *   meta: {key: string, value: any},
+ *   journal: {key: number, value: Mutation & {answered_at: number}},
  * }} BoothDB
  */
 
@@ -85,6 +91,9 @@ function upgrade(db, oldVersion) {
     const conflicts = db.createObjectStore(CONFLICTS, { keyPath: 'id' });
     conflicts.createIndex('record', ['entity', 'record_id']);
     db.createObjectStore(META);
+  }
+  if (oldVersion < 2) {
+    db.createObjectStore(JOURNAL, { keyPath: 'seq' });
   }
 }
 

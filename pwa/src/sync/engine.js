@@ -3,6 +3,7 @@
 import {
   ATTENTION,
   CONFLICTS,
+  JOURNAL,
   META,
   OUTBOX,
   RECORDS,
@@ -15,6 +16,9 @@ import { laterHlc } from './hlc.js';
 import { withLock } from './locks.js';
 import { countFault, countSuccess, isServerFault, readTrouble, batchLimit, setAside } from './faults.js';
 import { deviceId, renumberFrom, toWire } from './outbox.js';
+import { journalAnswered, latestJournaled, requeueFrom } from './journal.js';
+
+export { JOURNAL_DAYS } from './journal.js';
 
 const SCHEMA_VERSION = 1;
 /** The server takes at most 500 mutations and 1 MiB a push; stay under both. */
@@ -107,7 +111,7 @@ export function createSyncEngine({ db, api, now = Date.now }) {
    */
   async function applyPushAnswer(batch, answer) {
     const results = new Map(answer.results?.map((/** @type {any} */ r) => [r.seq, r]));
-    await atomically(db, [OUTBOX, ATTENTION, RECORDS, CONFLICTS, META], async (tx) => {
+    await atomically(db, [OUTBOX, ATTENTION, RECORDS, CONFLICTS, META, JOURNAL], async (tx) => {
       for (const m of batch) {
         const result = results.get(m.seq);
         if (result?.status === 'rejected') {
@@ -128,7 +132,8 @@ export function createSyncEngine({ db, api, now = Date.now }) {
       const lastSeq = answer.last_seq;
       if (typeof lastSeq === 'number') {
         const answered = Math.min(lastSeq, batch[batch.length - 1].seq);
-        await tx.objectStore(OUTBOX).delete(IDBKeyRange.upperBound(answered));
+        // Answered entries leave the outbox for the journal (re-sent after a restore).
+        await journalAnswered(tx, answered, now());
       }
       await settleAcknowledged(tx, lastSeq);
       await observeServerClock(tx, answer.server_hlc);
@@ -165,6 +170,20 @@ export function createSyncEngine({ db, api, now = Date.now }) {
     await atomically(db, [OUTBOX, META], (tx) => renumberFrom(tx, expected));
   }
 
+  /**
+   * The server has lost entries it had answered (it was restored from a backup): put the
+   * journal's entries from `first` on back into the outbox; how many.
+   * @param {number} first
+   */
+  async function requeue(first) {
+    let back = 0;
+    await atomically(db, [OUTBOX, JOURNAL], async (tx) => {
+      back = await requeueFrom(tx, first);
+    });
+    if (back) announceChange();
+    return back;
+  }
+
   /** @param {Mutation[]} batch */
   function send(device, batch) {
     return api.post('/api/sync/push', {
@@ -180,6 +199,7 @@ export function createSyncEngine({ db, api, now = Date.now }) {
     let answered = 0;
     let maxMutations = PUSH_MAX_MUTATIONS;
     let renumbered = false;
+    let requeued = false;
     for (;;) {
       const { batch, more } = await takeBatch(maxMutations);
       if (!batch.length) return answered;
@@ -187,12 +207,20 @@ export function createSyncEngine({ db, api, now = Date.now }) {
       try {
         answer = await send(device, batch);
       } catch (err) {
-        if (err instanceof ApiError && err.code === 'seq_gap' && !renumbered) {
+        if (err instanceof ApiError && err.code === 'seq_gap') {
           const expected = Number(err.fields.expected);
           if (expected > 0 && expected < batch[0].seq) {
-            renumbered = true;
-            await renumber(expected);
-            continue;
+            // What the server expects is in our journal: it has forgotten entries it had
+            // answered (a restore). Send them again; else they were lost on the phone.
+            if (!requeued && (await requeue(expected)) > 0) {
+              requeued = true;
+              continue;
+            }
+            if (!renumbered) {
+              renumbered = true;
+              await renumber(expected);
+              continue;
+            }
           }
         }
         if (err instanceof ApiError && err.code === 'too_large' && maxMutations > 1) {
@@ -250,7 +278,15 @@ export function createSyncEngine({ db, api, now = Date.now }) {
       });
       stored += (page.changes || []).length;
       announceChange();
-      if (!page.has_more) return stored;
+      if (!page.has_more) {
+        // A server that has forgotten answered entries (restored from a backup) is sent
+        // them again by the push that follows the pull.
+        if (typeof page.last_seq === 'number') {
+          const latest = await latestJournaled(db.transaction(JOURNAL));
+          if (page.last_seq < latest) await requeue(page.last_seq + 1);
+        }
+        return stored;
+      }
     }
   }
 

@@ -8,6 +8,7 @@ raised where the database would raise them).
 
 import logging
 import sqlite3
+import threading
 
 import psycopg
 import pytest
@@ -162,3 +163,41 @@ def test_a_push_that_keeps_losing_is_503_retry_with_retry_after(app, make, monke
     assert set(response.json["error"]) == {"code", "message", "fields"}
     assert int(response.headers["Retry-After"]) > 0
     assert len(calls) == retry.ATTEMPTS
+
+
+def test_a_database_lost_after_the_answer_was_made_leaves_the_answer(
+    app, make, monkeypatch, caplog
+):
+    """The soak found it: PostgreSQL restarted between a pull's answer and the end of the
+    request, the session's ROLLBACK raised in Flask's teardown and gunicorn sent a 500 in
+    place of the answer. The lost connection is discarded; the answer stands."""
+    g = make.geo()
+    phone = Phone(app.test_client(), make, make.user("volunteer", g.b1))
+    phone.send("member", new_id(), member_fields(g.b1))
+    scoped = type(db.session)
+    original = scoped.remove
+    calls = []
+
+    def remove_on_a_lost_connection(self):
+        calls.append(1)
+        if len(calls) == 1:
+            raise LOST["server_closed"]
+        return original(self)
+
+    monkeypatch.setattr(scoped, "remove", remove_on_a_lost_connection)
+    answers = []
+
+    def pull_as_a_server_thread():
+        # A thread of its own has no app context (the test's `make` holds one): the
+        # request makes and tears down its own, as under gunicorn.
+        answers.append(phone.client.get("/api/sync/pull", headers=phone.headers))
+
+    with caplog.at_level(logging.WARNING):
+        worker = threading.Thread(target=pull_as_a_server_thread)
+        worker.start()
+        worker.join()
+    (response,) = answers
+    assert response.status_code == 200 and len(response.json["changes"]) == 1
+    assert len(calls) >= 2, "the session was ended again after the failed end"
+    warned = [r.getMessage() for r in caplog.records if "while ending a request" in r.getMessage()]
+    assert warned and PERSONAL not in warned[0]
