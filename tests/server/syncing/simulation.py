@@ -28,6 +28,7 @@ from sqlalchemy import select
 from server.accounts.models import User
 from server.extensions import db
 from server.grievances.models import Grievance, GrievanceNote
+from server.meetings.models import Meeting, Rsvp
 from server.roster.models import Member
 from server.serialize import to_record
 from server.syncing.models import AppliedMutation, Conflict
@@ -42,6 +43,8 @@ MODELS = (
     ("member", Member),
     ("grievance", Grievance),
     ("grievance_note", GrievanceNote),
+    ("meeting", Meeting),
+    ("rsvp", Rsvp),
     ("conflict", Conflict),
 )
 
