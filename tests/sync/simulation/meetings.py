@@ -152,8 +152,11 @@ class MeetingChecks:
     def account_rsvp(self, entry, record):
         """An answer that is not the server's is accounted for when the same person answered
         the same meeting again, later (rule 9: one RSVP per person and meeting, merged by
-        rule 2, never in conflict)."""
+        rule 2, never in conflict): with a later HLC, or taken after it from the same phone
+        (its own order) or from a phone over a minute ahead (its HLC counts as the moment
+        the server took it)."""
         m = entry.mutation
+        ahead = {p.label for p in self.phones + self.setup_phones if p.offset > MINUTE_MS}
         for other in self.ledger.values():
             o = other.mutation
             if other is entry or o["entity"] != "rsvp" or other.user_id != entry.user_id:
@@ -162,7 +165,10 @@ class MeetingChecks:
                 continue
             if (other.result["id"] or o["id"]) != record["id"]:
                 continue
-            if o["hlc"] > m["hlc"] or other.result["version"] > entry.result["version"]:
+            taken_after = other.result["version"] > entry.result["version"]
+            if o["hlc"] > m["hlc"] or (
+                taken_after and (other.phone == entry.phone or other.phone in ahead)
+            ):
                 return []
         return [
             f"answer={m['fields']['answer']!r} is lost: the server has {record['answer']!r}, "
