@@ -1,11 +1,14 @@
 """Convergence: phones edit shared records offline, lose requests and answers, then all sync.
+The records: members, grievances and their notes, meetings and RSVPs, conflict records.
 
 Every history (a seed, see simulation.py) must end with every phone holding exactly what
 the server holds for its person, with every mutation ever made either in the server's
 state, in a conflict record its author can see, or rejected and kept in its phone's
 needs-attention list, and with every roster within the rules (at most 20 active, the
 waitlist promoted when room frees, one live member per EPIC). Also checked: a fresh pull
-brings exactly the database's records of the person's scope, a member who withdrew
+brings exactly the database's records of the person's scope (a meeting only to its
+audience and the leaders over its unit), an RSVP answer not on the server was followed
+by a later answer of the same person (rule 9), a member who withdrew
 consent keeps no personal data in any conflict, and a phone's later write never loses
 to its own earlier one.
 """
