@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 FLASK := $(VENV)/bin/flask --app server
 PG_ADMIN_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
 
-.PHONY: run test test-sqlite test-postgres install lint bench schema clean pwa test-js test-e2e chromium convergence convergence-concurrent mutation prod-check prod-tools soak
+.PHONY: run test test-sqlite test-postgres install lint bench schema clean pwa test-js test-e2e chromium convergence convergence-http convergence-concurrent mutation prod-check prod-tools soak
 
 $(VENV)/.installed: setup.cfg pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -92,6 +92,17 @@ CRASH_HISTORIES ?= 40
 convergence-concurrent: install
 	TEST_PG_ADMIN_URL=$(PG_ADMIN_URL) $(PY) -m tests.server.syncing.concurrent_histories --range 0 $(CONCURRENT_HISTORIES) && \
 	TEST_PG_ADMIN_URL=$(PG_ADMIN_URL) $(PY) -m tests.server.syncing.crash_histories --range 0 $(CRASH_HISTORIES)
+
+# The same seeds over HTTP through the Flask app, on SQLite and then on PostgreSQL, each
+# split over CONVERGENCE_SHARDS processes with a database apiece; a failing seed's report
+# goes to a folder the run names (replay: `$(PY) -m tests.server.syncing.simulation SEED`).
+# CONVERGENCE_MINUTES time-boxes each database's run (the figure says how many ran).
+CONVERGENCE_SHARDS ?= 2
+SWEEP = $(PY) -m tests.server.syncing.sweep --range 0 $(CONVERGENCE_HISTORIES) \
+	--shards $(CONVERGENCE_SHARDS) $(if $(CONVERGENCE_MINUTES),--minutes $(CONVERGENCE_MINUTES))
+convergence-http: install
+	$(SWEEP) --database sqlite
+	$(SWEEP) --database postgres --pg-admin-url $(PG_ADMIN_URL)
 
 lint: install
 	$(VENV)/bin/ruff check server sync tests bench deploy

@@ -48,9 +48,10 @@ CURSOR_KEYS = {"v", "lo", "hi", "after", "u", "sv", "db"}
 # PostgreSQL's system identifier, the database's oid and the timeline, joined by colons.
 DATABASE_IDENTITY_RE = re.compile(r"[0-9a-z]{1,24}(:[0-9a-z]{1,24}){0,2}")
 # The change index's scope keys: "b<booth id>", "b<booth id>r" for a record only its booth
-# and the Connect Centre see (a complaint about an office-bearer), "u<unit id>", or "u" for
-# an RSVP (server/syncing/visibility.py writes them).
-SCOPE_KEY_RE = re.compile(r"b\d{1,10}r?|u\d{0,10}", re.ASCII)
+# and the Connect Centre see (a complaint about an office-bearer), "u<unit id>a<roles>" for
+# a meeting (its audience as bits of ROLES, server/meetings/store.py), "u<unit id>" for a
+# conflict record about one, or "u" for an RSVP (server/syncing/visibility.py writes them).
+SCOPE_KEY_RE = re.compile(r"b\d{1,10}r?|u\d{0,10}|u\d{1,10}a\d{1,2}", re.ASCII)
 
 
 class MutationEnvelope(Schema):

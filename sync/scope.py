@@ -146,8 +146,11 @@ def can_see(store: Store, actor: Principal, record: Record) -> bool:
         return values["user_id"] == actor.user_id or (
             actor.role in LEADERS and within(actor, place)
         )
+    # A meeting: its audience, and the leaders whose scope holds its unit (the change
+    # index of server/syncing/pull.py says the same).
     place = store.place(values["unit_id"])
-    return store.meeting_reaches(record, actor) or (place is not None and within(actor, place))
+    leads_there = actor.role in LEADERS and place is not None and within(actor, place)
+    return leads_there or store.meeting_reaches(record, actor)
 
 
 def booth_for(store: Store, actor: Principal, booth_id) -> Place:

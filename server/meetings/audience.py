@@ -11,7 +11,7 @@ block and district presidents whose block or district holds such a booth.
 agree; tests/server/meetings/test_audience.py checks every user against every unit.
 """
 
-from sqlalchemy import Select, and_, false, or_, select
+from sqlalchemy import Select, and_, bindparam, false, or_, select
 from sqlalchemy.orm import aliased
 
 from server.accounts.models import ROLE_UNIT_TYPE, User
@@ -68,13 +68,27 @@ def recipients(meeting) -> Select:
     )
 
 
+def _ancestors_query():
+    """SQL: a unit and every unit above it (a recursive walk up `parent_id`), built once."""
+    chain = (
+        select(Unit.id, Unit.parent_id)
+        .where(Unit.id == bindparam("unit_id"))
+        .cte("chain", recursive=True)
+    )
+    above = aliased(Unit)
+    chain = chain.union_all(
+        select(above.id, above.parent_id).join(chain, above.id == chain.c.parent_id)
+    )
+    return select(chain.c.id)
+
+
+_ANCESTORS = _ancestors_query()
+
+
 def _admin_ancestors(unit: Unit) -> list[int]:
-    ids = []
-    current = unit
-    while current is not None:
-        ids.append(current.id)
-        current = db.session.get(Unit, current.parent_id) if current.parent_id else None
-    return ids
+    """The unit and every unit above it, in one query: every pull asks, and reading the
+    units one at a time was a fifth of a pull's cost."""
+    return list(db.session.scalars(_ANCESTORS, {"unit_id": unit.id}))
 
 
 def units_reaching(user) -> list[int]:

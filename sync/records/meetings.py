@@ -84,7 +84,8 @@ def apply_rsvp(store, actor, m, now):
     meeting = store.load("meeting", meeting_id)
     if meeting is None or meeting.deleted:
         raise Rejection("meeting_missing", "No such meeting.", {"meeting_id": ["No such meeting."]})
-    if not store.meeting_reaches(meeting, actor):
+    # Its audience answers, and its organiser (who need not be in the audience).
+    if not (store.meeting_reaches(meeting, actor) or meeting.created_by == actor.user_id):
         raise Rejection("not_allowed", "This meeting is not meant for you.")
     place = store.place(meeting.values["unit_id"])
     if record is None:

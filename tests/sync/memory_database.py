@@ -43,7 +43,8 @@ class MemoryDatabase:
         self.records: dict[tuple, Record] = {}
         self.stamps: dict[tuple, dict] = {}  # created_at, updated_at
         self.changed: dict[tuple, int] = {}  # record -> the change id of its last write
-        # A member's or grievance's scope: (booth, restricted, owner); and the scopes a
+        # A member's or grievance's scope: (booth, restricted, owner), a meeting's
+        # ("meeting", unit, audience roles); and the scopes a
         # record (or a note or conflict record attached to it) has left, with when.
         self.scopes: dict[tuple, tuple] = {}
         self.left: dict[tuple, dict] = {}

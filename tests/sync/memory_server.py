@@ -29,7 +29,7 @@ from sync.protocol import (
     UUID_RE,
     envelope_error,
 )
-from sync.scope import can_see
+from sync.scope import LEADERS, can_see, within
 from sync.values import Mutation, Rejection
 from tests.sync.memory_database import MemoryDatabase
 from tests.sync.memory_store import MemoryStore
@@ -257,6 +257,8 @@ class MemoryServer:
 
     def reaches(self, who, scope) -> bool:
         """Could the person read records of this (booth, restricted, owner) scope?"""
+        if scope[0] == "meeting":
+            return self.meeting_reached(who, *scope[1:])
         booth_id, restricted, owner_id = scope
         place = self.db.units[booth_id].place
         if who.unit_type == "state" or owner_id == who.user_id:
@@ -265,3 +267,10 @@ class MemoryServer:
             return booth_id == who.unit_id
         column = place.block_id if who.unit_type == "block" else place.district_id
         return not restricted and column == who.unit_id
+
+    def meeting_reached(self, who, unit_id, audience) -> bool:
+        """Could the person read a meeting of this unit and audience (sync.scope.can_see)?"""
+        role = self.db.users[who.user_id]["role"]
+        if role in audience and unit_id in self.db.units_reaching(who.user_id):
+            return True
+        return role in LEADERS and within(who, self.db.units[unit_id].place)

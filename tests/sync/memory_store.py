@@ -156,7 +156,7 @@ class MemoryStore:
         return (
             meeting.values["unit_id"] in self.db.units_reaching(actor.user_id)
             and user["role"] in meeting.values["audience_roles"]
-        ) or meeting.created_by == actor.user_id
+        )
 
     def user_place(self, user_id):
         user = self.db.users.get(user_id)
@@ -187,6 +187,18 @@ class MemoryStore:
         self.db.changed[key] = self.tx
         if record.entity in ("member", "grievance"):
             self._follow(record)
+        if record.entity == "meeting":
+            # Moved to another unit or given another audience, a meeting leaves its old
+            # scope (server/meetings/store.py's scope key holds both).
+            scope = (
+                "meeting",
+                record.values["unit_id"],
+                tuple(sorted(record.values["audience_roles"])),
+            )
+            before = self.db.scopes.get(key)
+            self.db.scopes[key] = scope
+            if before is not None and before != scope:
+                self._leave(key, before, scope)
 
     def _follow(self, record):
         """A member or grievance that changed scope takes its notes and conflict records

@@ -20,21 +20,21 @@ import pytest
 from tests.sync.memory_server import MemoryServer
 from tests.sync.memory_store import MemoryStore
 from tests.sync.simulation.memory import MemoryTransport, run_history
-from tests.sync.simulation.plan import Plan, SimClock, make_plan
+from tests.sync.simulation.plan import Plan, SimClock, case_id, make_plan
 
 SEEDS_FILE = Path(__file__).parents[1] / "server" / "syncing" / "convergence_seeds.json"
 HISTORIES = int(os.environ.get("MEMORY_HISTORIES", "300"))
 # Histories that pass on a correct engine and exercise what the sabotage tests break
 # (the same seeds as the HTTP sabotage tests).
 SABOTAGE_SEED = 14
-FULL_BOOTH_SEED = 41
+FULL_BOOTH_SEED = 6
 
 
 def cases():
     """The kept failing histories of the HTTP test first, then fresh random seeds and every
     seed that ever failed."""
     kept = json.loads(SEEDS_FILE.read_text(encoding="utf-8"))
-    params = [pytest.param(case, id=f"kept-{case['seed']}") for case in kept["cases"]]
+    params = [pytest.param(case, id=case_id(case)) for case in kept["cases"]]
     seeds = sorted(set(range(HISTORIES)) | set(kept["failed_seeds"]))
     params += [pytest.param({"seed": seed}, id=f"seed-{seed}") for seed in seeds]
     return params

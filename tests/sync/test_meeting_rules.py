@@ -254,3 +254,34 @@ def test_an_rsvp_to_a_cancelled_meeting_is_still_taken(world):
 def test_the_organiser_answers_their_own_meeting(world):
     meeting_id, _ = call(world, world.p, world.g.k1.id, roles=("volunteer",))
     assert rsvp(world.p, meeting_id)["status"] == "applied"
+
+
+def test_only_the_audience_and_the_leaders_over_its_unit_read_a_meeting(world):
+    """A volunteer of the meeting's own booth left out of its audience does not read it
+    (the engine's can_see said so before, the HTTP pull did not)."""
+    meeting_id, _ = call(world, world.p, world.g.b1.id, roles=("block_president",))
+    world.a.pull()
+    world.p.pull()
+    assert meeting_id not in world.a.records("meeting")
+    assert meeting_id in world.p.records("meeting")
+
+
+@pytest.mark.parametrize(
+    "change",
+    [{"audience_roles": ["block_president"]}, {"unit_id": "b2"}],
+    ids=["audience", "unit"],
+)
+def test_a_meeting_that_leaves_a_persons_sight_is_removed_from_their_phone(world, change):
+    """Given another audience or moved to another unit, a meeting is `removed` for those
+    who read it before and no longer do (rule 10), and stays with those who still do."""
+    meeting_id, _ = call(world, world.p, world.g.b1.id, roles=("volunteer",))
+    world.a.pull()
+    world.p.pull()
+    assert meeting_id in world.a.records("meeting")
+    if "unit_id" in change:
+        change = {"unit_id": world.g.b2.id}
+    assert world.p.send("meeting", meeting_id, change, base=1)["status"] == "applied"
+    world.a.pull()
+    world.p.pull()
+    assert meeting_id not in world.a.records("meeting")
+    assert world.p.records("meeting")[meeting_id]["version"] == 2

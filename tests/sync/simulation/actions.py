@@ -10,6 +10,7 @@ from tests.sync.simulation.plan import (
     GRIEVANCE_EDITABLE,
     GRIEVANCE_STATUSES,
     HANDLER_MOVES,
+    MEETING_EDITABLE,
     MEMBER_EDITABLE,
     SKILLS,
     new_uuid,
@@ -202,7 +203,9 @@ class EditSteps:
         _record_id, _hlc, conflict_id, conflict = rng.choice(open_)
         entity, record_id = conflict["entity"], conflict["record_id"]
         if rng.random() < 0.6 and (entity, record_id) in phone.copies:
-            editable = MEMBER_EDITABLE if entity == "member" else GRIEVANCE_EDITABLE
+            editable = {"member": MEMBER_EDITABLE, "meeting": MEETING_EDITABLE}.get(
+                entity, GRIEVANCE_EDITABLE
+            )
             values = {k: v for k, v in conflict["lost"].items() if k in editable}
             if entity == "member" and phone.role != "volunteer":
                 values.update(

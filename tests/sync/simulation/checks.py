@@ -5,11 +5,12 @@ judge the HTTP server and the engine in memory."""
 
 import random
 
+from tests.sync.simulation.meetings import MeetingChecks
 from tests.sync.simulation.phone import SimulatedPhone
 from tests.sync.simulation.plan import PERSONAL, SQUAD_SIZE, TRACEABLE, new_uuid
 
 
-class Checks:
+class Checks(MeetingChecks):
     """The checks of a `Simulation` (mixed into it)."""
 
     def check(self) -> list[str]:
@@ -80,6 +81,15 @@ class Checks:
         """Is `record` in the person's scope (rule 10)? Complaints about office-bearers are
         the booth's and the Connect Centre's; a grievance's reporter follows it anywhere."""
         unit_id, role = person["unit"], person["role"]
+        if entity == "meeting":
+            return self.sees_meeting(person, record)
+        if entity == "rsvp":
+            return self.sees_rsvp(person, record, state)
+        if entity == "conflict" and record["entity"] == "meeting":
+            # Its author's, and the leaders' whose scope holds the meeting's unit.
+            return record["author_id"] == person["id"] or (
+                role != "volunteer" and self.unit_within(person, record["unit_id"])
+            )
         if entity == "conflict":
             # Exactly as visible as the record it is about, in its present state.
             about = state.get((record["entity"], record["record_id"]))
@@ -164,7 +174,8 @@ class Checks:
     def account(self, entry, state, fresh):
         """Where the effect of one applied mutation went (empty when accounted for)."""
         m = entry.mutation
-        key = (m["entity"], m["id"])
+        # A second RSVP of a person to a meeting is merged into their first (rule 9).
+        key = (m["entity"], entry.result["id"] or m["id"])
         record = state.get(key)
         if record is None:
             return ["applied, but the record is not on the server"]
@@ -191,6 +202,9 @@ class Checks:
             if entry.before is not None and entry.before.get(name) == value:
                 continue  # not changed by this person: a concurrent change rightly wins
             if any(name in c["lost"] and c["lost"][name] == value for c in seen_conflicts):
+                continue
+            if m["entity"] == "rsvp" and name == "answer":
+                problems += self.account_rsvp(entry, record)
                 continue
             if m["entity"] == "grievance" and name == "status":
                 if any(h["status"] == value for h in record["status_history"]):

@@ -158,6 +158,8 @@ class SimulatedPhone:
                     view[key]["status"] = "pending"
                 if m["entity"] == "grievance":
                     view[key]["status"] = "new"
+                if m["entity"] == "meeting":
+                    view[key]["status"] = "scheduled"
             view[key].update(m["fields"])
         return view
 

@@ -29,6 +29,9 @@ TRACEABLE = (
     "description",
     "against",
     "complainant_name",
+    "title",
+    "agenda",
+    "place",
 )
 SKILLS = ("speaker", "social_media", "writing", "organiser", "booth_management", "other")
 CATEGORIES = ("road", "water", "electricity", "ration", "pension", "health", "party_conduct")
@@ -50,6 +53,10 @@ AUTHOR_MOVES = {
     "resolved": "reopened",
 }
 GRIEVANCE_STATUSES = ("new", "acknowledged", "in_progress", "resolved", "reopened", "closed")
+MEETING_EDITABLE = ("title", "agenda", "starts_at", "place", "unit_id", "audience_roles", "status")
+# Who a meeting is for: the roles of its audience (in and under its unit).
+AUDIENCES = (("volunteer",), ("block_president",), ("volunteer", "block_president"))
+RSVP_ANSWERS = ("yes", "no", "maybe")
 
 # What a step can be, and how often: (name, weight).
 ACTIONS = (
@@ -64,6 +71,10 @@ ACTIONS = (
     ("move_grievance", 6),
     ("add_note", 5),
     ("resolve_conflict", 4),
+    ("create_meeting", 3),
+    ("reschedule_meeting", 3),
+    ("cancel_meeting", 2),
+    ("rsvp", 10),
     ("push", 18),
     ("pull", 13),
 )
@@ -77,11 +88,14 @@ PEOPLE = {
 }
 # Phones in the order a history takes them (3 to 5): vA has a second phone.
 PHONE_OWNERS = ("vA", "vB", "P", "vC", "vA")
+# Steps mostly taken by the leader's phone (P's, the third), else by anyone.
+LEADER_STEPS = ("create_meeting", "reschedule_meeting", "cancel_meeting")
+LEADER_PHONE = 2
 # Where a scope change moves each person, and back.
 MOVES = {"b1": "b2", "b2": "b1", "k1": "k2", "k2": "k1"}
 
 
-SHAPE = re.compile(r"\b[mgnc]\d+\b|#\d+|\bv\d+|'[^']*'|\[[^]]*\]|\{[^}]*\}|\d+")
+SHAPE = re.compile(r"\b(?:mt|[mgncr])\d+\b|#\d+|\bv\d+|'[^']*'|\[[^]]*\]|\{[^}]*\}|\d+")
 
 
 class Unexpected(Exception):
@@ -102,7 +116,8 @@ class Step:
 class Plan:
     seed: int
     phones: list  # [(owner key, clock offset ms)]
-    prefill: dict  # booth key -> members already on its roster
+    # booth key -> members already on its roster; "meetings" -> meetings already called
+    prefill: dict
     steps: list
 
     def to_json(self):
@@ -124,22 +139,32 @@ class Plan:
 
 
 def make_plan(seed: int) -> Plan:
-    """The random history of `seed`: 3 to 5 phones, 16 to 32 steps, maybe a scope change."""
+    """The random history of `seed`: 3 to 5 phones, members on the rosters and meetings
+    already called, 16 to 32 steps, maybe a scope change."""
     rng = random.Random(seed)
     count = rng.randint(3, 5)
     phones = [(owner, rng.choice(CLOCK_OFFSETS)) for owner in PHONE_OWNERS[:count]]
     prefill = {"b1": rng.choice((0, 0, 3, 17, 19)), "b2": rng.choice((0, 0, 0, 2, 19))}
+    prefill["meetings"] = rng.choice((0, 1, 1, 2))
     names, weights = zip(*ACTIONS, strict=True)
-    steps = [
-        Step(rng.randrange(count), rng.choices(names, weights)[0], rng.getrandbits(48))
-        for _ in range(rng.randint(16, 32))
-    ]
+    steps = []
+    for _ in range(rng.randint(16, 32)):
+        phone, action = rng.randrange(count), rng.choices(names, weights)[0]
+        if action in LEADER_STEPS and rng.random() < 0.75:
+            phone = LEADER_PHONE
+        steps.append(Step(phone, action, rng.getrandbits(48)))
     if rng.random() < 0.6:
         steps.insert(
             rng.randint(3, len(steps)),
             Step(rng.randrange(count), "scope_change", rng.getrandbits(48)),
         )
     return Plan(seed, phones, prefill, steps)
+
+
+def case_id(case: dict) -> str:
+    """A kept case's test id: `kept-SEED` for a shrunk history, `whole-SEED` for a failing
+    seed's whole history frozen as make_plan drew it then (make_plan changed since)."""
+    return f"{'whole' if case.get('whole') else 'kept'}-{case['seed']}"
 
 
 def new_uuid(rng) -> str:

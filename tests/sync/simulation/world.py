@@ -12,6 +12,7 @@ from typing import Protocol
 
 from tests.sync.simulation.actions import EditSteps
 from tests.sync.simulation.checks import Checks
+from tests.sync.simulation.meetings import MeetingSteps
 from tests.sync.simulation.phone import Entry, SimulatedPhone
 from tests.sync.simulation.plan import (
     MOVES,
@@ -24,7 +25,7 @@ from tests.sync.simulation.plan import (
 )
 
 # What the simulation records the server's state as (the checks read these entities).
-CHECKED_ENTITIES = ("member", "grievance", "grievance_note", "conflict")
+CHECKED_ENTITIES = ("member", "grievance", "grievance_note", "meeting", "rsvp", "conflict")
 
 
 class Transport(Protocol):
@@ -82,8 +83,10 @@ class World:
     def short(self, entity, record_id):
         key = record_id
         if key not in self.labels:
-            prefix = {"grievance_note": "n", "conflict": "c"}.get(entity, entity[0])
-            count = sum(1 for v in self.labels.values() if v[0] == prefix) + 1
+            prefix = {"grievance_note": "n", "conflict": "c", "meeting": "mt"}.get(
+                entity, entity[0]
+            )
+            count = sum(1 for v in self.labels.values() if v.rstrip("0123456789") == prefix) + 1
             self.labels[key] = f"{prefix}{count}"
         return self.labels[key]
 
@@ -94,6 +97,8 @@ class World:
                 value = self.unit_names.get(value, value)
             elif name == "grievance_id":
                 value = self.short("grievance", value)
+            elif name == "meeting_id":
+                value = self.short("meeting", value)
             parts.append(f"{name}={value!r}" if not isinstance(value, str) else f"{name}={value}")
         return "{" + ", ".join(parts) + "}"
 
@@ -146,6 +151,7 @@ class World:
             )
         )
         self.prefill()
+        self.prefill_meetings()
         for phone in self.phones:
             self.pull(phone, 500)
 
@@ -345,5 +351,5 @@ class World:
         )
 
 
-class Simulation(EditSteps, Checks, World):
+class Simulation(EditSteps, MeetingSteps, Checks, World):
     """One history of a plan, run through a transport, then checked (`check`)."""
