@@ -52,7 +52,7 @@ def apply_meeting(store, actor, m, now):
         values.setdefault("status", "scheduled")
         for name in ("agenda", "place", "online_url"):
             values.setdefault(name, "")
-        record = Record("meeting", m.id, 1, {}, created_by=actor.user_id, created=True)
+        record = Record("meeting", m.id, 1, {}, created=True)
         write(store, record, values, actor, m.hlc, place, "create")
         return Outcome(APPLIED, record, events=[meeting_changed(record, "created")])
     incoming = validated("meeting", m, creating=False)
@@ -96,7 +96,7 @@ def apply_rsvp(store, actor, m, now):
                 "user_id": actor.user_id,
                 "answer": incoming["answer"],
             }
-            record = Record("rsvp", m.id, 1, {}, created_by=actor.user_id, created=True)
+            record = Record("rsvp", m.id, 1, {}, created=True)
             write(store, record, values, actor, m.hlc, place, "create")
             return Outcome(APPLIED, record)
         base = m.base_version if m.base_version is not None else 0

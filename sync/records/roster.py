@@ -93,7 +93,7 @@ def create_member(store, actor, m, now, restoring: Record | None = None):
     )
     wanted = values.pop("status", None)
     check_decision(actor, place, wanted, values.get("status_reason"))
-    record = restoring or Record("member", m.id, 1, {}, created_by=actor.user_id, created=True)
+    record = restoring or Record("member", m.id, 1, {}, created=True)
     check_epic(store, actor, values.get("epic", record.values.get("epic")), m.id)
     if wanted == "rejected":
         status = "rejected"
