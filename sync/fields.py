@@ -285,8 +285,9 @@ def check_fields(entity: str, values: dict, creating: bool) -> dict:
     return loaded
 
 
-def validated(entity: str, m: Mutation, creating: bool) -> dict:
-    """A mutation's fields checked and normalised, or its rejection with the messages."""
+def validated(entity: str, m: Mutation, creating: bool = False) -> dict:
+    """A mutation's fields checked and normalised, or its rejection with the messages:
+    those of a new record (`creating`) or of an edit, which may leave any of them out."""
     try:
         return check_fields(entity, m.fields, creating)
     except ValidationError as err:

@@ -75,7 +75,7 @@ def create_grievance(store, actor, m, now):
 
 
 def update_grievance(store, actor, m, record, now):
-    incoming = validated("grievance", m, creating=False)
+    incoming = validated("grievance", m)
     place = grievance_place(store, actor, record)
     current = record.values["status"]
     wanted = incoming.pop("status", current)
@@ -125,9 +125,7 @@ def apply_note(store, actor, m, now):
         if (
             record is not None
             and m.op == "upsert"
-            and all(
-                record.values.get(k) == v for k, v in validated("grievance_note", m, False).items()
-            )
+            and all(record.values.get(k) == v for k, v in validated("grievance_note", m).items())
         ):
             return Outcome(APPLIED, record)  # the same note sent again
         raise Rejection("append_only", "Notes cannot be changed or removed.")

@@ -53,7 +53,7 @@ def apply_meeting(store, actor, m, now):
         record = Record("meeting", m.id, 1, {}, created=True)
         write(store, record, values, actor, m.hlc, place, "create")
         return Outcome(APPLIED, record, events=[meeting_changed(record, "created")])
-    incoming = validated("meeting", m, creating=False)
+    incoming = validated("meeting", m)
     place = meeting_place(store, actor, record.values["unit_id"])
     check_may_change_meeting(store, actor, record)
     if "unit_id" in incoming:

@@ -139,7 +139,7 @@ def check_status_change(actor, record, incoming, place):
 
 
 def update_member(store, actor, m, record):
-    incoming = validated("member", m, creating=False)
+    incoming = validated("member", m)
     old_place = member_place(store, actor, record)
     place = old_place
     if "booth_id" in incoming and incoming["booth_id"] != record.values["booth_id"]:
@@ -271,7 +271,7 @@ def edit_of_deleted(store, actor, m, record, now):
     deleted_at_version = record.meta.get("deleted", (record.version, ""))[0]
     if m.base_version is not None and m.base_version >= deleted_at_version:
         return create_member(store, actor, m, now, restoring=record)
-    incoming = validated("member", m, creating=False)
+    incoming = validated("member", m)
     if not incoming:
         return Outcome(APPLIED, record)
     if record.values.get("consent") is False:

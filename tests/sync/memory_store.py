@@ -180,7 +180,7 @@ class MemoryStore:
             record.values["booth_id"] = place.id
         self.db.records[key] = record
         self.db.changed[key] = self.tx
-        if record.entity != "conflict":  # a conflict record is audited as its record's
+        if action != "conflict":  # a new conflict record is audited as its record's
             self.db.audit.append(
                 (action, record.entity, record.id, record.version, sorted(changed))
             )
