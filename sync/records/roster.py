@@ -105,8 +105,7 @@ def create_member(store, actor, m, now, restoring: Record | None = None):
     if status == "waitlisted":
         values["waitlisted_at"] = now
     if restoring is None:
-        values.setdefault("consent_at", min(millis(m.hlc), now))
-        values.setdefault("skills", [])
+        values.setdefault("consent_at", min(millis(m.hlc), now))  # skills default to []
     else:
         values["deleted"] = False
     write(store, record, values, actor, m.hlc, place, "restore" if restoring else "create")
@@ -151,8 +150,7 @@ def update_member(store, actor, m, record):
         # Consent withdrawn: the member leaves the roster and their personal data goes;
         # anything else typed with it (the app folds unsent edits together) is kept.
         return erase_member(store, actor, m, record, old_place, place, incoming)
-    if incoming.get("epic") and incoming["epic"] != record.values.get("epic"):
-        check_epic(store, actor, incoming["epic"], record.id)
+    check_epic(store, actor, incoming.get("epic"), record.id)  # its own EPIC is no clash
 
     result = merge(record, incoming, m.base_version, m.hlc)
     changes = result.changes

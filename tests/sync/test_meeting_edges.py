@@ -53,3 +53,11 @@ def test_the_audit_log_names_each_meeting_and_rsvp_write(world):
     assert audit[-1] == ("update", "rsvp", mine["id"], 2, ["answer"])
     world.p.send("meeting", meeting_id, {"status": "cancelled"}, base=1)
     assert audit[-1] == ("update", "meeting", meeting_id, 2, ["status"])
+
+
+def test_an_rsvp_is_read_by_its_person_and_the_leaders_over_the_meeting_only(world):
+    meeting_id, _ = call(world, world.p, world.g.b1.id)
+    mine = rsvp(world.a, meeting_id)
+    for phone, sees in ((world.a, True), (world.b, False), (world.p, True)):
+        phone.pull()
+        assert (mine["id"] in phone.records("rsvp")) is sees

@@ -219,7 +219,7 @@ def test_the_audit_log_names_each_kind_of_roster_write(world):
     [waiting] = fill(world, world.g.b1, 1)
     audit = world.server.db.audit
     assert audit[-1] == ("create", "member", waiting, 1, sorted([*member_fields(1), "status",
-                         "waitlisted_at", "consent_at", "skills"]))  # fmt: skip
+                         "waitlisted_at", "consent_at"]))  # fmt: skip
     world.a.send("member", squad[0], {"notes": "x"}, base=1)
     assert audit[-1] == ("update", "member", squad[0], 2, ["notes"])
     world.a.send("member", squad[0], op="delete", base=2)
@@ -334,3 +334,58 @@ def test_withdrawn_consent_with_a_clashing_edit_keeps_the_loser(world):
     world.p.pull()
     [conflict] = world.p.records("conflict").values()
     assert (conflict["kind"], conflict["author_id"]) == ("field", world.volunteer2)
+
+
+def test_a_member_resent_with_their_own_epic_keeps_it(world):
+    member_id, v = add_member(world.a, world.g.b1, epic="ABC1234567")
+    result = world.a.send("member", member_id, {"epic": "ABC 1234567", "notes": "वही"}, base=v)
+    assert (result["status"], result["record"]["epic"]) == ("applied", "ABC1234567")
+
+
+def test_a_decision_on_a_member_never_seen_is_on_changed_details(world):
+    """No base: the reviewer saw none of the details, so none of them were reviewed."""
+    member_id, _v = add_member(world.a, world.g.b1)
+    result = world.p.send("member", member_id, {"status": "approved"}, base=None)
+    assert (result["status"], result["error"]["code"]) == ("conflict", "changed_since_review")
+    assert result["record"]["status"] == "pending"
+
+
+@pytest.mark.parametrize("decision", ["approved", "rejected"])
+def test_rule4_a_reviewed_members_changed_details_go_back_for_review(world, decision):
+    member_id, v = add_member(world.a, world.g.b1)
+    fields = {"status": decision, "status_reason": "दोहराव"}
+    reviewed = world.p.send("member", member_id, fields, base=v)
+    assert reviewed["record"]["status"] == decision
+    edited = world.a.send("member", member_id, {"name": "सुधरा"}, base=reviewed["version"])
+    assert (edited["status"], edited["record"]["status"]) == ("applied", "pending")
+
+
+@pytest.mark.parametrize(("who", "allowed"), [("p", True), ("a", False)])
+def test_only_a_reviewer_sends_a_rejected_member_back_to_pending(world, who, allowed):
+    member_id, v = add_member(world.a, world.g.b1)
+    rejected = world.p.send(
+        "member", member_id, {"status": "rejected", "status_reason": "r"}, base=v
+    )
+    result = getattr(world, who).send(
+        "member", member_id, {"status": "pending"}, base=rejected["version"]
+    )
+    if allowed:
+        assert (result["status"], result["record"]["status"]) == ("applied", "pending")
+        return
+    assert refusal(result) == {
+        "code": "not_allowed",
+        "message": SET_BY_PRESIDENT,
+        "fields": {"status": [SET_BY_PRESIDENT]},
+    }
+
+
+def test_an_epic_held_outside_the_callers_area_is_in_another_booth(world):
+    add_member(world.a, world.g.b1, epic="ABC1234567")
+    stranger = world.phone_of("volunteer", world.g.b2)
+    result = stranger.send("member", new_id(), member_fields(world.g.b2, epic="ABC1234567"))
+    message = "This voter ID is already on the roster of another booth."
+    assert refusal(result) == {
+        "code": "epic_taken",
+        "message": message,
+        "fields": {"epic": [message]},
+    }
