@@ -4,7 +4,9 @@ testing" section at the end of docs/benchmarks.md.
 
     .venv/bin/python bench/mutation_report.py [--python-seconds S] [--js-seconds S]
 
-Run after `mutmut run` and `stryker run` (the make target does both). The score is
+Run after `mutmut run` and `stryker run` (the make target does both); after `mutmut run`
+alone (no reports/mutation/stryker.json) the StrykerJS rows of the section already in
+docs/benchmarks.md are kept as they are, from the run they came from. The score is
 Stryker's: (killed + timeout) / (killed + timeout + survived + no coverage).
 Every survivor is listed; those looked at and found equivalent carry the reason below
 (SURVIVOR_NOTES), the others are marked as known and not yet killed.
@@ -83,8 +85,11 @@ def python_module(mutant: str) -> str:
     return module.replace(".", "/") + ".py"
 
 
-def js_results() -> list[dict]:
-    """One row per StrykerJS mutant: file, line, mutator, replacement, status."""
+def js_results() -> list[dict] | None:
+    """One row per StrykerJS mutant: file, line, mutator, replacement, status; None when
+    StrykerJS has not run (a Python-only run)."""
+    if not STRYKER_JSON.exists():
+        return None
     report = json.loads(STRYKER_JSON.read_text())
     rows = []
     for name, file in report["files"].items():
@@ -134,9 +139,31 @@ def summary_row(label: str, counts: Counter, seconds: float | None) -> str:
     )
 
 
-def section(py: dict[str, str], js: list[dict], args) -> str:
+def previous_js_rows(doc: str) -> dict[str, list[str]]:
+    """The StrykerJS rows of the section now in docs/benchmarks.md, by table: kept by a
+    Python-only run."""
+    start = doc.find("\n" + SECTION + "\n")
+    rows = {"summary": [], "files": [], "survivors": []}
+    for line in doc[start:].splitlines() if start >= 0 else []:
+        if line.startswith("| `pwa/src/sync/` (StrykerJS)"):
+            rows["summary"].append(line)
+        elif line.startswith("| pwa/src/sync/"):
+            rows["files"].append(line)
+        elif line.startswith("| `pwa/src/sync/"):
+            rows["survivors"].append(line)
+    return rows
+
+
+def section(py: dict[str, str], js: list[dict] | None, args, kept_js=None) -> str:
+    """The section's text; `kept_js` (previous_js_rows) stands in for a StrykerJS run."""
     py_counts = Counter(py.values())
-    js_counts = Counter(JS_STATUS.get(r["status"], r["status"]) for r in js)
+    js_counts = Counter(JS_STATUS.get(r["status"], r["status"]) for r in js or [])
+    kept_js = kept_js or {"summary": [], "files": [], "survivors": []}
+    js_summary = (
+        [summary_row("`pwa/src/sync/` (StrykerJS)", js_counts, args.js_seconds)]
+        if js is not None
+        else kept_js["summary"]
+    )
     lines = [
         SECTION,
         "",
@@ -147,19 +174,24 @@ def section(py: dict[str, str], js: list[dict], args) -> str:
         "`pwa/src/sync/*.js` driven by `tests/pwa/`. Score = (killed + timeout) / "
         f"(killed + timeout + survived + no coverage); target ≥ {TARGET:.0f}%.",
         *(["", args.note] if args.note else []),
+        *(
+            ["", "StrykerJS did not run this time: its rows are those of its last run."]
+            if js is None
+            else []
+        ),
         "",
         "| code | mutants | killed | survived | timeout | no coverage | not run | score | run time |",
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
         summary_row("`sync/` (mutmut)", py_counts, args.python_seconds),
-        summary_row("`pwa/src/sync/` (StrykerJS)", js_counts, args.js_seconds),
+        *js_summary,
         "",
     ]
-    lines += per_file_table(py, js)
-    lines += survivors(py, js)
+    lines += per_file_table(py, js or [], kept_js["files"])
+    lines += survivors(py, js or [], kept_js["survivors"])
     return "\n".join(lines).rstrip() + "\n"
 
 
-def per_file_table(py: dict[str, str], js: list[dict]) -> list[str]:
+def per_file_table(py: dict[str, str], js: list[dict], kept: list[str]) -> list[str]:
     files: dict[str, Counter] = {}
     for mutant, status in py.items():
         files.setdefault(python_module(mutant), Counter())[status] += 1
@@ -175,10 +207,10 @@ def per_file_table(py: dict[str, str], js: list[dict]) -> list[str]:
             f"| {name} | {sum(c.values())} | {c['killed']} | {c['survived']} | "
             f"{c['timeout']} | {c['no tests']} | {score(c):.1f}% |"
         )
-    return [*lines, ""]
+    return [*lines, *kept, ""]
 
 
-def survivors(py: dict[str, str], js: list[dict]) -> list[str]:
+def survivors(py: dict[str, str], js: list[dict], kept: list[str]) -> list[str]:
     """The survivors grouped by function (mutmut) or by line (StrykerJS), each group with
     its note: `mutmut show NAME` and reports/mutation/stryker.json give each mutant's diff."""
     groups: dict[str, list[str]] = {}
@@ -192,13 +224,14 @@ def survivors(py: dict[str, str], js: list[dict]) -> list[str]:
             groups.setdefault(f"`{r['file']}:{r['line']}`", []).append(
                 f"{r['mutator']} → `{shorten(r['replacement'], 40, escape=False)}` {status}"
             )
-    if not groups:
+    if not groups and not kept:
         return ["No survivors.", ""]
     rows = []
     for where, mutants in groups.items():
         key = where.strip("`")
         note = SURVIVOR_NOTES.get(key, "known, not yet killed")
         rows.append(f"| {where} | {len(mutants)} | {shorten(compact(mutants), 160)} | {note} |")
+    rows += kept
     return [
         "### Survivors",
         "",
@@ -259,11 +292,15 @@ def main():
     args = parser.parse_args()
     py = python_results()
     js = js_results()
-    text = section(py, js, args)
+    kept = previous_js_rows(DOCS.read_text()) if js is None and DOCS.exists() else None
+    text = section(py, js, args, kept)
     py_score = score(Counter(py.values()))
-    js_score = score(Counter(JS_STATUS.get(r["status"], r["status"]) for r in js))
     print(f"mutation score sync/ (mutmut): {py_score:.1f}%")
-    print(f"mutation score pwa/src/sync/ (StrykerJS): {js_score:.1f}%")
+    if js is None:
+        print("no StrykerJS report: its rows in docs/benchmarks.md are kept from their run")
+    else:
+        js_score = score(Counter(JS_STATUS.get(r["status"], r["status"]) for r in js))
+        print(f"mutation score pwa/src/sync/ (StrykerJS): {js_score:.1f}%")
     if not args.no_docs:
         write_section(text)
         print(f"wrote {DOCS.relative_to(ROOT)} ({SECTION})")
