@@ -61,3 +61,13 @@ def test_an_rsvp_is_read_by_its_person_and_the_leaders_over_the_meeting_only(wor
     for phone, sees in ((world.a, True), (world.b, False), (world.p, True)):
         phone.pull()
         assert (mine["id"] in phone.records("rsvp")) is sees
+
+
+def test_a_meeting_edited_without_a_base_clashes_with_its_creation(world):
+    """No base: the editor saw nothing, so every field written since the creation is newer
+    news to them; the later stamp wins and the other value is kept."""
+    meeting_id, _ = call(world, world.p, world.g.k1.id)
+    district = world.phone_of("district_president", world.g.d1)
+    late = district.send("meeting", meeting_id, {"title": "नया"}, base=None)
+    assert (late["status"], late["record"]["title"]) == ("conflict", "नया")
+    assert late["conflicts"] == [{"field": "title", "kept": "नया", "lost": "प्रखंड बैठक"}]

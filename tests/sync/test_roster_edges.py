@@ -389,3 +389,16 @@ def test_an_epic_held_outside_the_callers_area_is_in_another_booth(world):
         "message": message,
         "fields": {"epic": [message]},
     }
+
+
+def test_an_approval_kept_as_squad_full_names_when_it_was_typed(world):
+    fill(world, world.g.b1, 20)
+    at = world.p.hlc(-2000)
+    world.p.send("member", new_id(), {**member_fields(world.g.b1), "status": "approved"}, hlc=at)
+    world.p.pull()
+    [conflict] = world.p.records("conflict").values()
+    assert (conflict["kind"], conflict["lost_hlc"], conflict["author_id"]) == (
+        "squad_full",
+        at,
+        world.president,
+    )
