@@ -402,3 +402,21 @@ def test_an_approval_kept_as_squad_full_names_when_it_was_typed(world):
         at,
         world.president,
     )
+
+
+def test_a_member_restored_into_a_full_booth_waits_from_the_restore(world):
+    member_id, v = add_member(world.a, world.g.b1)
+    deleted = world.a.send("member", member_id, op="delete", base=v)
+    fill(world, world.g.b1, 20)
+    restored = world.a.send("member", member_id, {"notes": "वापस"}, base=deleted["version"])
+    assert (restored["record"]["deleted"], restored["record"]["status"]) == (False, "waitlisted")
+    assert restored["record"]["waitlisted_at"] == world.server.now() - 1
+
+
+def test_a_booth_records_conflict_names_its_booth_and_no_unit(world):
+    member_id, v = add_member(world.a, world.g.b1)
+    world.a.send("member", member_id, {"age": 30}, base=v)
+    world.b.send("member", member_id, {"age": 31}, base=v, hlc=world.b.hlc(-9000))
+    world.p.pull()
+    [conflict] = world.p.records("conflict").values()
+    assert (conflict["booth_id"], conflict["unit_id"]) == (world.g.b1.id, None)
