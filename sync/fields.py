@@ -91,6 +91,10 @@ class SafeString(fields.String):
         text = super()._deserialize(value, attr, data, **kw)
         if UNSAFE_TEXT.search(text):
             raise ValidationError(UNSAFE_TEXT_MESSAGE)
+        return self.clean(text)
+
+    def clean(self, text: str):
+        """A subclass's own check and normal form of a storable string."""
         return text
 
 
@@ -109,8 +113,8 @@ class Text(SafeString):
         self.min_length = min_length
         self.max_length = max_length
 
-    def _deserialize(self, value, attr, data, **kw):
-        text = nfc(super()._deserialize(value, attr, data, **kw))
+    def clean(self, text):
+        text = nfc(text)
         if len(text) < self.min_length:
             raise ValidationError(
                 "This is required."
@@ -123,13 +127,13 @@ class Text(SafeString):
 
 
 class Phone(SafeString):
-    def _deserialize(self, value, attr, data, **kw):
-        return normalise_phone(super()._deserialize(value, attr, data, **kw))
+    def clean(self, text):
+        return normalise_phone(text)
 
 
 class Epic(SafeString):
-    def _deserialize(self, value, attr, data, **kw):
-        epic = re.sub(r"\s", "", super()._deserialize(value, attr, data, **kw)).upper()
+    def clean(self, text):
+        epic = re.sub(r"\s", "", text).upper()
         if not EPIC_RE.match(epic):
             raise ValidationError("A voter ID is 3 letters and 7 digits, like ABC1234567.")
         return epic
@@ -142,8 +146,8 @@ class OnlineUrl(SafeString):
         schemes={"https", "http"}, error="Enter a web address starting with https://."
     )
 
-    def _deserialize(self, value, attr, data, **kw):
-        url = super()._deserialize(value, attr, data, **kw).strip()
+    def clean(self, text):
+        url = text.strip()
         if len(url) > 500:
             raise ValidationError("At most 500 characters.")
         return url and self._url(url)
@@ -183,8 +187,8 @@ class QueryInt(StrictInt):
 
 
 class Uuid(SafeString):
-    def _deserialize(self, value, attr, data, **kw):
-        text = super()._deserialize(value, attr, data, **kw).lower()
+    def clean(self, text):
+        text = text.lower()
         if not UUID_RE.match(text):
             raise ValidationError("Not a valid id.")
         return text
@@ -285,8 +289,9 @@ def check_fields(entity: str, values: dict, creating: bool) -> dict:
     return loaded
 
 
-def validated(entity: str, m: Mutation, creating: bool) -> dict:
-    """A mutation's fields checked and normalised, or its rejection with the messages."""
+def validated(entity: str, m: Mutation, creating: bool = False) -> dict:
+    """A mutation's fields checked and normalised, or its rejection with the messages:
+    those of a new record (`creating`) or of an edit, which may leave any of them out."""
     try:
         return check_fields(entity, m.fields, creating)
     except ValidationError as err:

@@ -53,7 +53,7 @@ def keep_clashes(store, record, place, clashes, actor, hlc, kind="field"):
         kept_side[name] = kept
     for lost_hlc, (lost_side, kept_side) in by_loser.items():
         author = actor.user_id if lost_hlc == hlc else store.author_of(lost_hlc)
-        store.add_conflict(record, place, kind, lost_side, kept_side, lost_hlc, author, actor, hlc)
+        store.add_conflict(record, place, kind, lost_side, kept_side, lost_hlc, author, actor)
     return [{"field": n, "kept": k, "lost": lo} for n, k, lo, _h in clashes]
 
 
@@ -100,7 +100,6 @@ def delete_record(
                 lost_hlc,
                 store.author_of(lost_hlc),
                 actor,
-                m.hlc,
             )
         conflicts = [{"field": n, "kept": None, "lost": lost[n]} for n in edited]
     write(store, record, {"deleted": True}, actor, m.hlc, place, "delete")
@@ -113,7 +112,7 @@ def lost_to_delete(
     """Rule 7 the other way round: an edit made before the device saw the delete loses,
     and is kept as a conflict record."""
     store.add_conflict(
-        record, place, "delete", incoming, {"deleted": True}, m.hlc, actor.user_id, actor, m.hlc
+        record, place, "delete", incoming, {"deleted": True}, m.hlc, actor.user_id, actor
     )
     return Outcome(
         CONFLICT, record, [{"field": n, "kept": None, "lost": v} for n, v in incoming.items()]

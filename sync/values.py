@@ -58,7 +58,7 @@ class Record:
     values: dict
     meta: dict = field(default_factory=dict)
     deleted: bool = False
-    created_by: int | None = None
+    created_by: int | None = None  # a new record's is set by the store's save
     created: bool = False
 
     def changed_since(self, base: int, names=None) -> list[str]:

@@ -99,12 +99,6 @@ class MemberBook:
             if epic in self.epic_owner:
                 self.epic_owner[epic] = member_id
 
-    def lock_booth(self, booth_id):
-        self._lock_booths([booth_id])
-
-    def lock_epic(self, epic):
-        self._lock_epics([epic])
-
     def active_count(self, booth_id, exclude_id):
         self._lock_booths([booth_id])
         state = self.member_state.get(exclude_id)

@@ -59,7 +59,7 @@ class ConflictRecords:
     """The BatchStore's new conflict records (`conflicts`, rows written as they are) and
     the edits of stored ones."""
 
-    def add_conflict(self, about, place, kind, lost, kept, lost_hlc, author_id, actor, hlc):
+    def add_conflict(self, about, place, kind, lost, kept, lost_hlc, author_id, actor):
         self.conflicts.append(
             {
                 "id": str(uuid.uuid4()),

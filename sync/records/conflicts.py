@@ -34,7 +34,7 @@ def apply_conflict(store, actor, m, now):
         raise not_found("conflict")
     if m.op == "delete":
         raise Rejection("not_allowed", "Resolve a conflict instead of deleting it.")
-    incoming = validated("conflict", m, creating=False)
+    incoming = validated("conflict", m)
     place = store.place(record.values["booth_id"] or record.values["unit_id"])
     mine = record.values.get("author_id") == actor.user_id
     if not mine and not (actor.role in REVIEWERS and within(actor, place)):

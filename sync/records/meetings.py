@@ -3,7 +3,7 @@ organiser or a leader above them changes it (rule 12 of docs/protocol.md); one R
 person and meeting, merged and never in conflict (rule 9). A meeting created, changed or
 cancelled comes out as a `meeting_changed` event for its audience."""
 
-from sync.fields import in_int_range, validated
+from sync.fields import validated
 from sync.merge import keep_clashes, merge, status_of, write
 from sync.protocol import APPLIED, MERGED
 from sync.records import RecordRules
@@ -12,7 +12,7 @@ from sync.values import Event, Outcome, Record, Rejection, not_found
 
 
 def meeting_place(store, actor, unit_id, for_write=True):
-    place = store.place(unit_id) if in_int_range(unit_id) else None
+    place = store.place(unit_id)  # validated: an id in range
     if place is None or place.type in ("panchayat",):
         raise Rejection("unknown_unit", "No such unit.", {"unit_id": ["No such unit."]})
     if for_write and (actor.role not in LEADERS or not within(actor, place)):
@@ -49,13 +49,11 @@ def apply_meeting(store, actor, m, now):
     if record is None:
         values = validated("meeting", m, creating=True)
         place = meeting_place(store, actor, values["unit_id"])
-        values.setdefault("status", "scheduled")
-        for name in ("agenda", "place", "online_url"):
-            values.setdefault(name, "")
-        record = Record("meeting", m.id, 1, {}, created_by=actor.user_id, created=True)
+        values.setdefault("status", "scheduled")  # the optional texts default to ""
+        record = Record("meeting", m.id, 1, {}, created=True)
         write(store, record, values, actor, m.hlc, place, "create")
         return Outcome(APPLIED, record, events=[meeting_changed(record, "created")])
-    incoming = validated("meeting", m, creating=False)
+    incoming = validated("meeting", m)
     place = meeting_place(store, actor, record.values["unit_id"])
     check_may_change_meeting(store, actor, record)
     if "unit_id" in incoming:
@@ -97,16 +95,13 @@ def apply_rsvp(store, actor, m, now):
                 "user_id": actor.user_id,
                 "answer": incoming["answer"],
             }
-            record = Record("rsvp", m.id, 1, {}, created_by=actor.user_id, created=True)
+            record = Record("rsvp", m.id, 1, {}, created=True)
             write(store, record, values, actor, m.hlc, place, "create")
             return Outcome(APPLIED, record)
-        base = m.base_version if m.base_version is not None else 0
-    else:
-        base = m.base_version
     if record.values["user_id"] != actor.user_id:
         raise Rejection("not_allowed", "An RSVP is answered by its own person.")
     incoming.pop("meeting_id", None)
-    result = merge(record, incoming, base, m.hlc)
+    result = merge(record, incoming, m.base_version, m.hlc)  # no base: saw nothing
     write(store, record, result.changes, actor, m.hlc, place)
     # Rule 9: two answers from one person are merged by rule 2 and never conflict.
     return Outcome(MERGED if result.concurrent or result.clashes else APPLIED, record)

@@ -39,7 +39,6 @@ def is_reviewer_for(actor: Principal, place: Place) -> bool:
 
 
 def room_in_booth(store, booth_id, member_id) -> bool:
-    store.lock_booth(booth_id)
     return store.active_count(booth_id, member_id) < SQUAD_SIZE
 
 
@@ -48,7 +47,6 @@ def check_epic(store, actor, epic, member_id):
     anywhere else in the state it is "another booth" (who is on which roster is personal)."""
     if not epic:
         return
-    store.lock_epic(epic)
     holder = store.epic_holder(epic, member_id)
     if holder is not None:
         where = f"booth {holder.code}" if within(actor, holder) else "another booth"
@@ -58,7 +56,6 @@ def check_epic(store, actor, epic, member_id):
 
 def promote_waitlisted(store, booth_id, actor, hlc, place):
     """Rule 5: a place has freed in the booth, the earliest waitlisted member becomes pending."""
-    store.lock_booth(booth_id)
     if store.active_count(booth_id, "") >= SQUAD_SIZE:
         return
     member = store.earliest_waitlisted(booth_id)
@@ -96,7 +93,7 @@ def create_member(store, actor, m, now, restoring: Record | None = None):
     )
     wanted = values.pop("status", None)
     check_decision(actor, place, wanted, values.get("status_reason"))
-    record = restoring or Record("member", m.id, 1, {}, created_by=actor.user_id, created=True)
+    record = restoring or Record("member", m.id, 1, {}, created=True)
     check_epic(store, actor, values.get("epic", record.values.get("epic")), m.id)
     if wanted == "rejected":
         status = "rejected"
@@ -108,8 +105,7 @@ def create_member(store, actor, m, now, restoring: Record | None = None):
     if status == "waitlisted":
         values["waitlisted_at"] = now
     if restoring is None:
-        values.setdefault("consent_at", min(millis(m.hlc), now))
-        values.setdefault("skills", [])
+        values.setdefault("consent_at", min(millis(m.hlc), now))  # skills default to []
     else:
         values["deleted"] = False
     write(store, record, values, actor, m.hlc, place, "restore" if restoring else "create")
@@ -123,7 +119,7 @@ def keep_waitlisted_approval(store, actor, m, record, place):
     booth waits on the waitlist; the approval is kept as a conflict record (`squad_full`)
     that the reviewer sees and can apply once there is room, never dropped unseen."""
     lost, kept = {"status": "approved"}, {"status": "waitlisted"}
-    store.add_conflict(record, place, "squad_full", lost, kept, m.hlc, actor.user_id, actor, m.hlc)
+    store.add_conflict(record, place, "squad_full", lost, kept, m.hlc, actor.user_id, actor)
     return [{"field": "status", "kept": "waitlisted", "lost": "approved"}]
 
 
@@ -142,24 +138,19 @@ def check_status_change(actor, record, incoming, place):
 
 
 def update_member(store, actor, m, record):
-    incoming = validated("member", m, creating=False)
+    incoming = validated("member", m)
     old_place = member_place(store, actor, record)
     place = old_place
     if "booth_id" in incoming and incoming["booth_id"] != record.values["booth_id"]:
+        # Only a reviewer moves a member: the actor sees the member (the engine's
+        # check_unseen) and has the new booth in their area, and a volunteer's is one booth.
         place = booth_for(store, actor, incoming["booth_id"])
-        if not is_reviewer_for(actor, old_place):
-            raise Rejection(
-                "not_allowed",
-                "Only a block president moves a member to another booth.",
-                {"booth_id": ["Only a block president moves a member."]},
-            )
     check_status_change(actor, record, incoming, place)
     if incoming.get("consent") is False:
         # Consent withdrawn: the member leaves the roster and their personal data goes;
         # anything else typed with it (the app folds unsent edits together) is kept.
         return erase_member(store, actor, m, record, old_place, place, incoming)
-    if incoming.get("epic") and incoming["epic"] != record.values.get("epic"):
-        check_epic(store, actor, incoming["epic"], record.id)
+    check_epic(store, actor, incoming.get("epic"), record.id)  # its own EPIC is no clash
 
     result = merge(record, incoming, m.base_version, m.hlc)
     changes = result.changes
@@ -194,7 +185,6 @@ def decision_on_changed(store, actor, m, record, result, seen, old_place, place)
         m.hlc,
         actor.user_id,
         actor,
-        m.hlc,
     )
     outcome_conflicts = keep_clashes(store, record, place, list(result.clashes), actor, m.hlc)
     outcome_conflicts.append({"field": "status", "kept": before, "lost": lost["status"]})
@@ -279,7 +269,7 @@ def edit_of_deleted(store, actor, m, record, now):
     deleted_at_version = record.meta.get("deleted", (record.version, ""))[0]
     if m.base_version is not None and m.base_version >= deleted_at_version:
         return create_member(store, actor, m, now, restoring=record)
-    incoming = validated("member", m, creating=False)
+    incoming = validated("member", m)
     if not incoming:
         return Outcome(APPLIED, record)
     if record.values.get("consent") is False:

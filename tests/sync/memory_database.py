@@ -49,6 +49,9 @@ class MemoryDatabase:
         self.scopes: dict[tuple, tuple] = {}
         self.left: dict[tuple, dict] = {}
         self.serials: dict[tuple, int] = {}  # (district, year) -> last serial
+        # What server/syncing/writing.py audits of each write: (action, entity, id,
+        # version, the fields written).
+        self.audit: list[tuple] = []
         self.tx = 0
         self._ids = itertools.count(1)
         self._user_ids = itertools.count(1)

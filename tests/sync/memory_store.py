@@ -53,7 +53,7 @@ class MemoryStore:
     # ------------------------------------------------------------ per mutation
 
     def begin(self):
-        self._undo = {"records": {}, "serials": dict(self.db.serials)}
+        self._undo = {"records": {}, "serials": dict(self.db.serials), "audit": len(self.db.audit)}
 
     def commit(self):
         self._undo = None
@@ -73,6 +73,7 @@ class MemoryStore:
                 else:
                     table[key] = value
         db.serials = self._undo["serials"]
+        del db.audit[self._undo["audit"] :]
         self._undo = None
 
     def _touch(self, key):
@@ -100,12 +101,6 @@ class MemoryStore:
     def place(self, unit_id):
         unit = self.db.units.get(unit_id) if in_int_range(unit_id) else None
         return unit.place if unit else None
-
-    def lock_booth(self, booth_id):
-        """Nothing runs beside this push: there is nothing to lock."""
-
-    def lock_epic(self, epic):
-        """Nothing runs beside this push: there is nothing to lock."""
 
     def live_members(self):
         return [
@@ -185,6 +180,10 @@ class MemoryStore:
             record.values["booth_id"] = place.id
         self.db.records[key] = record
         self.db.changed[key] = self.tx
+        if action != "conflict":  # a new conflict record is audited as its record's
+            self.db.audit.append(
+                (action, record.entity, record.id, record.version, sorted(changed))
+            )
         if record.entity in ("member", "grievance"):
             self._follow(record)
         if record.entity == "meeting":
@@ -231,11 +230,12 @@ class MemoryStore:
         left[before] = self.tx
         left.pop(scope, None)
 
-    def add_conflict(self, about, place, kind, lost, kept, lost_hlc, author_id, actor, hlc):
+    def add_conflict(self, about, place, kind, lost, kept, lost_hlc, author_id, actor):
         values = conflict_values(about, place, kind, lost, kept, lost_hlc, author_id)
         record = Record("conflict", self.db.new_id(), 1, values, created=True)
         self.created.add(("conflict", record.id))
-        self.save(record, sorted(values), actor, hlc, place, "conflict")
+        self.save(record, sorted(values), actor, lost_hlc, place, "conflict")
+        self.db.audit.append(("conflict", about.entity, about.id, about.version, sorted(lost)))
 
     def erase_from_conflicts(self, record, fields):
         for key, conflict in list(self.db.records.items()):

@@ -170,6 +170,7 @@ def test_printable_envelope_escapes_the_envelope_text_and_leaves_the_fields():
         "bad\\x00key": 1,
     }
     assert printable_envelope({"entity": {"a": "ह"}})["entity"] == '{"a": "ह"}'
+    assert printable_envelope({"hlc": "0\x00" + "h" * 120})["hlc"] == "0\\x00" + "h" * 95
 
 
 def envelope(**kw):
