@@ -287,6 +287,27 @@ test('the journal forgets entries answered more than 30 days ago', async () => {
   assert.deepEqual((await db.getAll(JOURNAL)).map((m) => m.seq), [3]);
 });
 
+test('the journal keeps entries answered exactly 30 days ago, or less', async () => {
+  const DAY = 24 * 60 * 60 * 1000;
+  let clock = Date.UTC(2026, 0, 1);
+  const { db, engine } = await setup({ now: () => clock });
+  await addMembers(db, 1, 'first');
+  await engine.sync();
+  clock += DAY;
+  await addMembers(db, 1, 'second');
+  await engine.sync();
+  // The first was answered 30 days before this sync, the second 29: both are kept.
+  clock += (engineModule.JOURNAL_DAYS - 1) * DAY;
+  await addMembers(db, 1, 'third');
+  await engine.sync();
+  assert.deepEqual((await db.getAll(JOURNAL)).map((m) => m.seq), [1, 2, 3]);
+  // A millisecond later the first is past 30 days and goes; the second stays.
+  clock += 1;
+  await addMembers(db, 1, 'fourth');
+  await engine.sync();
+  assert.deepEqual((await db.getAll(JOURNAL)).map((m) => m.seq), [2, 3, 4]);
+});
+
 test('more than 500 waiting changes go in several pushes', async () => {
   const { db, server, engine } = await setup();
   const tx = db.transaction([OUTBOX, META], 'readwrite');
