@@ -35,7 +35,9 @@ HISTORIES = int(os.environ.get("CONCURRENT_HISTORIES", "5"))
 BUSY_SEED = 0
 # Seeds whose rush overfills b1 when pushes take no booth locks (seed 3 every time it
 # was tried); the test stops at the first that is caught.
-SABOTAGE_SEEDS = (3, 5, 7)
+# The race shows on seed 3 on a quiet machine; under heavy load threads overlap less, so
+# more seeds are tried (the loop stops at the first one caught).
+SABOTAGE_SEEDS = (3, 5, 7, 9, 11, 13, 15, 17)
 
 
 def cases():
