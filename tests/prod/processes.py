@@ -73,14 +73,16 @@ def tail(path: Path | None, lines: int = 40) -> str:
 
 
 def children(pid: int) -> list[int]:
-    """The direct children of `pid` (gunicorn's workers), read from /proc."""
+    """The live direct children of `pid` (gunicorn's workers), read from /proc.
+
+    A worker just killed stays a zombie (state Z) until its master reaps it: not live."""
     found = []
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             fields = stat.read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        if int(fields[1]) == pid:
+        if int(fields[1]) == pid and fields[0] not in ("Z", "X"):
             found.append(int(stat.parent.name))
     return sorted(found)
 
