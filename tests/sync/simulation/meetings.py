@@ -120,6 +120,15 @@ class MeetingSteps:
         self.enqueue(phone, "rsvp", new_uuid(rng), fields)
 
 
+def effective_ms(entry) -> int:
+    """The moment an answer's HLC counts as on the server (rule 2): its own, unless over a
+    minute ahead of the server's clock when it arrived, then the arrival."""
+    stamp = int(entry.mutation["hlc"][:13])
+    if entry.arrived_ms is not None and stamp > entry.arrived_ms + MINUTE_MS:
+        return entry.arrived_ms
+    return stamp
+
+
 class MeetingChecks:
     """Who sees meetings and RSVPs, and where an answer went (mixed into `Checks`)."""
 
@@ -154,7 +163,10 @@ class MeetingChecks:
         the same meeting again, later (rule 9: one RSVP per person and meeting, merged by
         rule 2, never in conflict): with a later HLC, or taken after it from the same phone
         (its own order) or from a phone over a minute ahead (its HLC counts as the moment
-        the server took it)."""
+        the server took it), or with an HLC later than the moment the server took this
+        answer, when this one's own HLC was over a minute ahead of that moment (seed 1559:
+        'no' typed on a phone two days ahead, 'yes' typed half an hour later on the same
+        person's other phone)."""
         m = entry.mutation
         ahead = {p.label for p in self.phones + self.setup_phones if p.offset > MINUTE_MS}
         for other in self.ledger.values():
@@ -166,8 +178,10 @@ class MeetingChecks:
             if (other.result["id"] or o["id"]) != record["id"]:
                 continue
             taken_after = other.result["version"] > entry.result["version"]
-            if o["hlc"] > m["hlc"] or (
-                taken_after and (other.phone == entry.phone or other.phone in ahead)
+            if (
+                o["hlc"] > m["hlc"]
+                or (taken_after and (other.phone == entry.phone or other.phone in ahead))
+                or (taken_after and effective_ms(other) > effective_ms(entry))
             ):
                 return []
         return [

@@ -21,6 +21,9 @@ class Entry:
     # changedFields; folding can still bring a field back to where it was).
     before: dict | None = None
     deliveries: list = field(default_factory=list)
+    # The server's clock when the first answer was made: an HLC more than a minute ahead
+    # of it counts as that moment (rule 2).
+    arrived_ms: int | None = None
 
     @property
     def result(self):

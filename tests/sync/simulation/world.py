@@ -245,6 +245,8 @@ class World:
             raise Unexpected(f"push answered {status}: {answer}")
         for result in answer["results"]:
             entry = self.ledger[(phone.label, result["seq"])]
+            if not entry.deliveries:
+                entry.arrived_ms = self.clock.ms
             entry.deliveries.append(result)
             self.stats[result["status"]] = self.stats.get(result["status"], 0) + 1
         return answer
