@@ -452,3 +452,4 @@ def test_a_booth_records_conflict_names_its_booth_and_no_unit(world):
     world.p.pull()
     [conflict] = world.p.records("conflict").values()
     assert (conflict["booth_id"], conflict["unit_id"]) == (world.g.b1.id, None)
+    assert conflict["resolved"] is False  # open until its author or the president settles it
