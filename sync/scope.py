@@ -119,12 +119,11 @@ def within(actor: Principal, place: Place) -> bool:
 def can_see(store: Store, actor: Principal, record: Record) -> bool:
     """May the actor read this record (rule 10)? Answers never carry records they may not.
 
-    Notes and conflict records are exactly as visible as the record they belong to, in
-    its current state (the change index of server/syncing/visibility.py says the same)."""
+    Notes and conflict records (about a member, a grievance or a meeting) are exactly as
+    visible as the record they belong to, in its current state (the change index of
+    server/syncing/visibility.py says the same)."""
     values = record.values
-    if record.entity == "grievance_note" or (
-        record.entity == "conflict" and values["entity"] in ("member", "grievance")
-    ):
+    if record.entity in ("grievance_note", "conflict"):
         parent = (
             store.peek("grievance", values["grievance_id"])
             if record.entity == "grievance_note"
@@ -138,9 +137,6 @@ def can_see(store: Store, actor: Principal, record: Record) -> bool:
         if place is None or not within(actor, place):
             return False
         return record.entity == "member" or sees_grievance(actor, record)
-    if record.entity == "conflict":  # about a meeting: its leaders and the author
-        place = store.place(values["booth_id"] or values["unit_id"])
-        return values["author_id"] == actor.user_id or (place is not None and within(actor, place))
     if record.entity == "rsvp":
         place = store.place(store.load("meeting", values["meeting_id"]).values["unit_id"])
         return values["user_id"] == actor.user_id or (

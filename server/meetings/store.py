@@ -10,25 +10,12 @@ from server.meetings.models import Meeting, Rsvp
 from server.meetings.schemas import MeetingRecord, RsvpRecord
 from server.records import RecordType
 from server.syncing import visibility
-from sync.fields import ROLES
 from sync.registry import rules_for
-
-
-def meeting_scope_key(unit_id, audience_roles) -> str:
-    """A meeting's scope: its unit and its audience (the roles as bits of ROLES), so that a
-    meeting moved to another unit or given another audience leaves its old scope, and
-    whoever read it there and no longer does is told to drop it (rule 10)."""
-    roles = sum(1 << ROLES.index(role) for role in set(audience_roles) if role in ROLES)
-    return f"u{unit_id}a{roles}"
 
 
 def meeting_index_row(store, row) -> dict:
     """A meeting reaches the roles of its audience in and under its unit."""
-    return {
-        **visibility.unit_columns(store.place(row.unit_id)),
-        "scope_key": meeting_scope_key(row.unit_id, row.audience_roles),
-        "audience": "," + ",".join(row.audience_roles) + ",",
-    }
+    return visibility.meeting_columns(store, row.unit_id, row.audience_roles)
 
 
 def rsvp_index_row(store, row) -> dict:

@@ -33,18 +33,10 @@ class ConflictRecord(RecordSchema):
 
 
 def conflict_index_row(store, row) -> dict:
-    """A conflict record is exactly as visible as the record it is about; one about a
-    meeting is pulled with the meeting's unit and by its author."""
+    """A conflict record is exactly as visible as the record it is about, a meeting too."""
     if row.entity in visibility.PARENTS:
         return visibility.attached_row(store, row.entity, row.record_id, row)
-    return {
-        "scope_key": f"u{row.unit_id}",
-        "booth_id": row.booth_id,
-        "block_id": row.block_id,
-        "district_id": row.district_id,
-        "unit_id": row.unit_id,
-        "owner_id": row.author_id,
-    }
+    return visibility.meeting_conflict_row(store, row)
 
 
 CONFLICT = RecordType(

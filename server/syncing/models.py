@@ -26,7 +26,8 @@ class RecordChange(db.Model):
 
     entity: Mapped[str] = mapped_column(String(16), primary_key=True)
     record_id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    # "b<booth id>" for booth records, "u<unit id>" for meetings and their RSVPs.
+    # "b<booth id>" for booth records (and their notes and conflicts; "b<id>r" restricted),
+    # "u<unit id>a<audience bits>" for meetings and conflicts about them, "u" for RSVPs.
     scope_key: Mapped[str] = mapped_column(String(16), primary_key=True)
     change_tx: Mapped[int] = mapped_column(BigInteger, nullable=False)
     booth_id: Mapped[int | None] = mapped_column(Integer)
@@ -34,7 +35,8 @@ class RecordChange(db.Model):
     district_id: Mapped[int | None] = mapped_column(Integer)
     # A meeting's unit; for an RSVP its meeting's unit.
     unit_id: Mapped[int | None] = mapped_column(Integer)
-    # For meetings and RSVPs, the roles that see it, as ",role,role," for a LIKE test.
+    # For meetings and conflict records about them, the roles that see it, as
+    # ",role,role," for a LIKE test.
     audience: Mapped[str | None] = mapped_column(String(120))
     # An RSVP's person: only they and the meeting's leaders pull it.
     owner_id: Mapped[int | None] = mapped_column(Integer)

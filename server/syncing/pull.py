@@ -22,8 +22,8 @@ def scope_condition(user, reaching: list[int]):
     unit = user.unit
     if holds_everything(unit.type):
         return RecordChange.entity.isnot(None)
+    # A meeting, or a conflict record about it (the rows with an audience).
     meetings = and_(
-        RecordChange.entity == "meeting",
         RecordChange.unit_id.in_(reaching),
         RecordChange.audience.like(f"%,{user.role},%"),
     )

@@ -9,6 +9,12 @@ a reclassified grievance changes key: its old row is marked `removed` and the pe
 no longer see it are told to drop it, exactly as for a record that moves booth. When a
 member or grievance changes scope, its notes and conflict records are re-indexed (and
 their booth columns moved) in the same transaction.
+
+A conflict record about a meeting likewise takes the meeting's index row: its unit, its
+audience and its scope key (`u7a3`), so it reaches the meeting's audience and the leaders
+over its unit, and nobody else (not a volunteer of its booth outside the audience, nor
+its author once they no longer see the meeting); it follows the meeting to another unit
+or audience.
 """
 
 from dataclasses import dataclass
@@ -19,11 +25,14 @@ from server.extensions import db
 from server.grievances.models import GrievanceNote
 from server.masking import mask_clashes
 from server.syncing.models import Conflict, RecordChange
+from sync.fields import ROLES
 from sync.scope import SENSITIVE_CATEGORIES, can_see, holds_everything, record_within
 
 # Records with their own booth scope, and what hangs off each.
 PARENTS = ("member", "grievance")
 ATTACHED = {"grievance": ("grievance_note", "conflict"), "member": ("conflict",)}
+# A meeting reaches people through its unit and audience; its conflict records with it.
+MEETING = "meeting"
 RESTRICTED = "r"  # scope-key suffix of records only the booth and the Connect Centre see
 
 
@@ -97,6 +106,35 @@ def unit_columns(place) -> dict:
     }
 
 
+def meeting_scope_key(unit_id, audience_roles) -> str:
+    """A meeting's scope: its unit and its audience (the roles as bits of ROLES), so that a
+    meeting moved to another unit or given another audience leaves its old scope, and
+    whoever read it there and no longer does is told to drop it (rule 10)."""
+    roles = sum(1 << ROLES.index(role) for role in set(audience_roles) if role in ROLES)
+    return f"u{unit_id}a{roles}"
+
+
+def meeting_columns(store, unit_id, audience_roles) -> dict:
+    """The index columns of a meeting, and of each conflict record about it: the roles of
+    its audience in and under its unit, and the leaders whose scope holds the unit."""
+    return {
+        **unit_columns(store.place(unit_id)),
+        "scope_key": meeting_scope_key(unit_id, audience_roles),
+        "audience": "," + ",".join(audience_roles) + ",",
+    }
+
+
+def meeting_conflict_row(store, row) -> dict:
+    """The index columns of a conflict record about a meeting: the meeting's, as it stands
+    now (a meeting is never deleted; one not found keeps its conflicts to no one but the
+    leaders over the conflict's unit)."""
+    meeting = store.peek(MEETING, row.record_id)
+    if meeting is not None:
+        return meeting_columns(store, meeting.values["unit_id"], meeting.values["audience_roles"])
+    unit_id = row.booth_id or row.unit_id
+    return {**unit_columns(store.place(unit_id)), "scope_key": f"u{unit_id}"}
+
+
 def live_keys(rows) -> dict:
     """The scope keys each record of `rows` has in the index now (before this batch)."""
     wanted: dict[str, set] = {}
@@ -122,10 +160,18 @@ def reindexed(store, rows) -> tuple[list, list]:
     changed = [
         r
         for r in rows
-        if r["entity"] in PARENTS
+        if r["entity"] in (*PARENTS, MEETING)
         and live.get((r["entity"], r["record_id"]), {r["scope_key"]}) != {r["scope_key"]}
     ]
-    attached = [row for parent in changed for row in move_attachments(store, parent)]
+    attached = [
+        row
+        for parent in changed
+        for row in (
+            move_meeting_conflicts(store, parent)
+            if parent["entity"] == MEETING
+            else move_attachments(store, parent)
+        )
+    ]
     if attached:
         for key, old_keys in live_keys(attached).items():
             live.setdefault(key, set()).update(old_keys)
@@ -182,6 +228,32 @@ def move_attachments(store, parent_row) -> list:
     ]
 
 
+def move_meeting_conflicts(store, meeting_row) -> list:
+    """Give the conflict records of a meeting given another unit or audience the meeting's
+    unit (in their own columns, as a new one would have it) and its new index rows."""
+    meeting_id = meeting_row["record_id"]
+    place = store.place(meeting_row["unit_id"])
+    booth = place.type == "booth"
+    db.session.execute(
+        update(Conflict)
+        .where(Conflict.entity == MEETING, Conflict.record_id == meeting_id)
+        .values(
+            booth_id=place.id if booth else None,
+            unit_id=None if booth else place.id,
+            block_id=meeting_row["block_id"],
+            district_id=meeting_row["district_id"],
+        )
+        .execution_options(synchronize_session=False)
+    )
+    conflicts = select(Conflict.id).where(
+        Conflict.entity == MEETING, Conflict.record_id == meeting_id
+    )
+    return [
+        {**meeting_row, "entity": "conflict", "record_id": conflict_id}
+        for conflict_id in db.session.execute(conflicts).scalars()
+    ]
+
+
 # ---------------------------------------------------------------- answers and pulls
 
 
@@ -200,11 +272,8 @@ def row_visible(user, row, reaching) -> bool:
     unit = user.unit
     if holds_everything(unit.type) or (row.owner_id is not None and row.owner_id == user.id):
         return True
-    if (
-        row.entity == "meeting"
-        and row.unit_id in reaching
-        and f",{user.role}," in (row.audience or "")
-    ):
+    # A meeting's row, or a conflict record's about it: its audience in reach.
+    if row.unit_id in reaching and f",{user.role}," in (row.audience or ""):
         return True
     return record_within(unit.type, unit.id, row)
 

@@ -276,6 +276,26 @@ test('a pull whose last_seq is below the journal sends the forgotten entries aga
   assert.deepEqual((await db.getAll(JOURNAL)).map((m) => m.seq), [1, 2, 3]);
 });
 
+test('entries a pull puts back from the journal wait again like any change not yet sent', async () => {
+  const { db, server, engine } = await setup();
+  await addMembers(db, 1, 'before');
+  await engine.sync();
+  const backup = server.snapshot();
+  await addMembers(db, 2, 'after');
+  await engine.sync();
+  server.restore(backup);
+  await engine.pull();
+  // Counted as waiting (the server has not got them) ...
+  assert.deepEqual((await waiting(db)).map((m) => m.seq), [2, 3]);
+  // ... and an edit of one of their records joins its entry, as with any unsent change.
+  await enqueue(db, { entity: 'member', id: 'after-1', fields: { age: 31 } });
+  assert.deepEqual((await waiting(db)).map((m) => m.seq), [2, 3]);
+  assert.equal((await engine.sync()).status, 'ok');
+  assert.equal(server.lastSeq, 3);
+  assert.equal(server.get('member', 'after-1').name, 'युवा 1');
+  assert.equal(server.get('member', 'after-1').age, 31);
+});
+
 test('the journal forgets entries answered more than 30 days ago', async () => {
   let clock = Date.UTC(2026, 0, 1);
   const { db, engine } = await setup({ now: () => clock });

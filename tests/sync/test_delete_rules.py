@@ -63,3 +63,20 @@ def test_a_cursor_of_the_longest_length_is_still_read():
     assert len(longest) == MAX_CURSOR_CHARS
     assert decode_cursor(longest) is not None
     assert decode_cursor(cursor_of_length(MAX_CURSOR_CHARS + 1)) is None
+
+
+def test_a_delete_that_missed_a_restore_keeps_what_the_restore_typed_not_the_restore(world):
+    member_id = new_id()
+    world.a.send("member", member_id, member_fields(world.g.b1))
+    deleted = world.a.send("member", member_id, op="delete", base=1)
+    restored = world.a.send("member", member_id, {"notes": "लौटे"}, base=deleted["version"])
+    assert restored["record"]["deleted"] is False
+    stale = world.b.send("member", member_id, op="delete", base=1)
+    assert stale["status"] == "conflict"
+    assert sorted(c["field"] for c in stale["conflicts"]) == ["notes", "status"]
+    world.a.pull()
+    [conflict] = world.a.records("conflict").values()
+    assert (conflict["lost"], conflict["kept"]) == (
+        {"notes": "लौटे", "status": "pending"},
+        {"deleted": True},
+    )

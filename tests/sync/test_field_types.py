@@ -5,7 +5,7 @@ messages (test_field_rules.py checks the fields of each record type)."""
 import pytest
 from marshmallow import Schema, ValidationError, validate
 
-from sync.fields import Choice, QueryInt, StrictInt, Text
+from sync.fields import Choice, QueryInt, StrictBool, StrictInt, Text
 
 
 def load(field, value):
@@ -77,3 +77,17 @@ def test_a_text_passes_its_other_options_on_and_a_choice_names_its_choices():
     assert error(Choice(("yes", "no")), "maybe") == ["Must be one of: yes, no."]
     assert load(Choice(("yes", "no")), "no") == "no"
     assert Schema.from_dict({"f": Choice(("a",), load_default="a")})().load({}) == {"f": "a"}
+
+
+def test_a_text_without_a_minimum_may_be_left_blank():
+    # As a member's notes or a meeting's agenda: cleared, not refused.
+    assert load(Text(5), "") == ""
+    assert load(Text(5), "   ") == ""
+
+
+@pytest.mark.parametrize("value", [1, 0, 1.0, "true", []])
+def test_a_strict_bool_takes_only_true_or_false_and_can_name_what_it_got(value):
+    assert load(StrictBool(), True) is True and load(StrictBool(), False) is False
+    assert error(StrictBool(), value) == ["Not a valid boolean."]
+    named = StrictBool(error_messages={"invalid": "{input!r} is not true or false."})
+    assert error(named, value) == [f"{value!r} is not true or false."]

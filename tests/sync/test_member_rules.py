@@ -60,6 +60,21 @@ def test_rule2_an_hlc_from_the_future_counts_as_its_arrival(world):
     assert (result["record"]["name"], result["conflicts"][0]["lost"]) == ("Honest", "Ahead")
 
 
+def test_rule2_an_hlc_from_before_registration_counts_from_registration(world):
+    """A phone whose clock says 1970 typed its edit after it was registered: it beats an
+    edit typed offline before then (on a phone registered long ago) that arrives later."""
+    member_id, v = add_member(world.a, world.g.b1)
+    world.server.db.devices[world.b.device_id]["registered_at"] = world.server.now() - 200 * DAY
+    offline = world.b.mutation(
+        "member", member_id, {"name": "Offline"}, base=v, hlc=world.b.hlc(-100 * DAY)
+    )
+    stopped = type(world.a)(world.server, world.volunteer, clock_offset_ms=-world.server.now())
+    assert stopped.send("member", member_id, {"name": "Today"}, base=v)["status"] == "applied"
+    result = world.b.push(offline)["results"][0]
+    assert result["status"] == "conflict"
+    assert (result["record"]["name"], result["conflicts"][0]["lost"]) == ("Today", "Offline")
+
+
 def test_a_phones_own_later_write_wins_whatever_its_clock_says(world):
     member_id, v = add_member(world.a, world.g.b1)
     first = world.a.mutation("member", member_id, {"name": "First"}, base=v, hlc=world.a.hlc(5000))

@@ -50,8 +50,13 @@ def test_a_meetings_conflict_is_resolved_by_its_author_or_a_leader_over_its_unit
     conflict, district = meeting_conflict(world)
     assert (conflict["unit_id"], conflict["booth_id"]) == (world.g.k1.id, None)
     assert conflict["author_id"] == district.user_id
+    # The meeting's audience sees its conflict record, as it sees the meeting, but only its
+    # author or a leader over the unit resolves it.
     volunteer = world.a.send("conflict", conflict["id"], {"resolved": True}, base=1)
-    assert volunteer["error"]["code"] == "not_found"  # not theirs to see
+    assert volunteer["error"]["code"] == "not_allowed"
+    outside = world.phone_of("volunteer", world.g.b3)  # another block: not its audience
+    hidden = outside.send("conflict", conflict["id"], {"resolved": True}, base=1)
+    assert hidden["error"]["code"] == "not_found"  # not theirs to see
     neighbour = world.phone_of("block_president", world.g.k2)
     assert neighbour.send("conflict", conflict["id"], {"resolved": True}, base=1)["status"] == (
         "rejected"
@@ -69,3 +74,17 @@ def test_an_hlc_exactly_at_the_floor_is_kept_as_it_is():
     assert clamp(below, now_ms=1_771_999_999_000, floor_ms=1_772_000_000_000) == format_hlc(
         1_771_999_999_000, 7, node
     )
+
+
+def test_a_meetings_conflict_is_seen_by_exactly_who_sees_the_meeting(world):
+    """A booth meeting for block presidents only: the booth's volunteer, outside its
+    audience, pulls neither it nor a conflict record about it; its leaders pull both."""
+    meeting_id, _ = call(world, world.p, world.g.b1.id, roles=("block_president",))
+    second = type(world.p)(world.server, world.president)
+    world.p.send("meeting", meeting_id, {"title": "पहला"}, base=1)
+    lost = second.send("meeting", meeting_id, {"title": "पुराना"}, base=1, hlc=second.hlc(-60_000))
+    assert lost["status"] == "conflict"
+    world.a.pull()
+    assert (world.a.records("meeting"), world.a.records("conflict")) == ({}, {})
+    world.p.pull()
+    assert [c["record_id"] for c in world.p.records("conflict").values()] == [meeting_id]

@@ -49,6 +49,8 @@ def raw_cursor(state) -> str:
         # A complaint about an office-bearer is indexed under its booth's restricted key.
         changed(after=[15, "grievance", UUID, "b12r"]),
         changed(u=2**31 - 1, sv=-(2**31), lo=2**63 - 2, hi=2**63 - 1, after=None),
+        # Change ids are BIGINT: a page can stop past the 32-bit range.
+        changed(lo=2**40, hi=2**40 + 9, after=[2**40 + 5, "member", UUID, "b12"]),
     ],
 )
 def test_a_cursor_the_server_made_comes_back_whole(state):

@@ -2,6 +2,7 @@
 answer (code, text, per-field messages), and what the losing side of a delete keeps:
 the app shows these texts in "needs attention" and the conflict records on every phone."""
 
+from sync.hlc import format_hlc
 from tests.sync.memory_phone import member_fields, new_id
 
 
@@ -206,3 +207,39 @@ def test_an_edit_of_an_erased_member_is_refused_with_why(world):
         "message": "This member withdrew consent and was removed from the roster.",
         "fields": {"consent": ["Consent was withdrawn; ask again before re-adding."]},
     }
+
+
+def test_a_change_stamped_with_another_devices_clock_is_refused(world):
+    member_id = new_id()
+    stamp = format_hlc(world.server.now(), 0, world.b.device_id)
+    result = world.a.send("member", member_id, member_fields(world.g.b1), hlc=stamp)
+    message = "The clock stamp names another device; stamp changes with this device's id."
+    assert refusal(result) == {
+        "code": "hlc_device_mismatch",
+        "message": message,
+        "fields": {"hlc": [message]},
+    }
+    assert world.server.db.records == {}
+
+
+def test_a_change_with_a_malformed_envelope_is_refused_with_each_problem(world):
+    result = world.a.send("member", "not-a-uuid", member_fields(world.g.b1), base=-1)
+    assert refusal(result) == {
+        "code": "validation_error",
+        "message": "The change is malformed.",
+        "fields": {"id": ["Not a valid id."], "base_version": ["A version number or null."]},
+    }
+    assert world.server.db.records == {}
+
+
+def test_a_conflict_unresolved_and_resolved_on_one_base_goes_to_the_later_answer(world):
+    """`resolved` follows rule 2 like any field: of two answers on the same base, the
+    later HLC counts (the app only ever resolves; the wire also takes false)."""
+    conflict_id = lost_edit(world)
+    unresolved_at = world.a.hlc(-60_000)  # typed before the resolve
+    resolved = world.p.send("conflict", conflict_id, {"resolved": True}, base=1)
+    assert (resolved["status"], resolved["record"]["resolved"]) == ("applied", True)
+    older = world.a.send("conflict", conflict_id, {"resolved": False}, base=1, hlc=unresolved_at)
+    assert (older["status"], older["version"], older["record"]["resolved"]) == ("merged", 2, True)
+    newer = world.a.send("conflict", conflict_id, {"resolved": False}, base=1)
+    assert (newer["status"], newer["version"], newer["record"]["resolved"]) == ("merged", 3, False)

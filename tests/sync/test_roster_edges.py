@@ -237,11 +237,12 @@ def test_the_audit_log_names_each_kind_of_roster_write(world):
     assert audit[-1] == ("conflict", "member", squad[2], 1, ["age"])
 
 
-def test_a_member_promoted_from_the_waitlist_is_stamped_by_who_freed_the_place(world):
+@pytest.mark.parametrize(("fields", "op"), [(None, "delete"), ({"consent": False}, "upsert")])
+def test_a_member_promoted_from_the_waitlist_is_stamped_by_who_freed_the_place(world, fields, op):
     squad = fill(world, world.g.b1, 20)
     [waiting] = fill(world, world.g.b1, 1)
     freed_at = world.b.hlc()
-    world.b.send("member", squad[0], op="delete", base=1, hlc=freed_at)
+    world.b.send("member", squad[0], fields, base=1, op=op, hlc=freed_at)
     assert stored(world, waiting)["status"] == "pending"
     # The president approves what they saw (waitlisted, version 1): the promotion is newer.
     result = world.p.send("member", waiting, {"status": "approved"}, base=1)
@@ -271,6 +272,37 @@ def test_deleting_a_waitlisted_member_frees_no_place(world):
     world.a.send("member", waiting[1], op="delete", base=2)  # again: still nothing freed
     assert stored(world, waiting[2])["status"] == "waitlisted"
     assert len(squad) == 19
+
+
+def test_deleting_a_member_who_held_no_place_moves_no_one_off_the_waitlist(world):
+    # A president may put a rejected member on the waitlist of a booth with room; deleting
+    # another member who held no place (rejected) frees none, so that member still waits.
+    rejected = {"status": "rejected", "status_reason": "दोहराव"}
+    other, w = add_member(world.b, world.g.b1)
+    assert world.p.send("member", other, rejected, base=w)["record"]["status"] == "rejected"
+    held, v = add_member(world.a, world.g.b1)
+    assert world.p.send("member", held, rejected, base=v)["status"] == "applied"
+    waitlisted = world.p.send("member", held, {"status": "waitlisted"}, base=v + 1)
+    assert waitlisted["record"]["status"] == "waitlisted"
+    assert world.a.send("member", other, op="delete", base=w + 1)["status"] == "applied"
+    assert stored(world, held)["status"] == "waitlisted"
+
+
+def test_a_withdrawal_of_consent_after_consent_was_given_again_still_erases(world):
+    """Consent withdrawn on one phone, the member re-added with consent on another, then an
+    older withdrawal arrives: it erases again, as any withdrawal does; it is no clash
+    about `consent`, which no conflict record could then apply."""
+    member_id, v = add_member(world.a, world.g.b1)
+    late = world.b.mutation("member", member_id, {"consent": False}, base=v)
+    erased = world.a.send("member", member_id, {"consent": False}, base=v)
+    again = {"consent": True, "name": "फिर से", "phone": "9876543210"}
+    restored = world.a.send("member", member_id, again, base=erased["version"])
+    assert (restored["record"]["deleted"], restored["record"]["consent"]) == (False, True)
+    result = world.b.push(late)["results"][0]
+    assert (result["status"], result["conflicts"]) == ("applied", [])
+    record = result["record"]
+    assert (record["consent"], record["deleted"], record["name"]) == (False, True, "")
+    assert not any(entity == "conflict" for entity, _id in world.server.db.records)
 
 
 def test_a_restored_member_whose_epic_was_taken_meanwhile_is_refused(world):
@@ -420,3 +452,4 @@ def test_a_booth_records_conflict_names_its_booth_and_no_unit(world):
     world.p.pull()
     [conflict] = world.p.records("conflict").values()
     assert (conflict["booth_id"], conflict["unit_id"]) == (world.g.b1.id, None)
+    assert conflict["resolved"] is False  # open until its author or the president settles it
