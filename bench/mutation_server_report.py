@@ -1,0 +1,170 @@
+"""Mutation score of the server's sync and scope code (`make mutation-server`): reads
+mutmut's results in build/mutation-server/ (see bench/mutation_server.py), prints the
+score and writes the section "## Mutation testing of the server's sync and scope code" at
+the end of docs/benchmarks.md (in place when it is already there).
+
+    .venv/bin/python bench/mutation_server_report.py [--seconds S] [--note TEXT] [--no-docs]
+
+The score is the one of bench/mutation_report.py: (killed + timeout) / (killed + timeout +
+survived + no coverage). Every survivor is listed, with its note from SURVIVOR_NOTES below
+(equivalent, or killed by a test added after the run) or marked as not yet looked at.
+"""
+
+import argparse
+import re
+import subprocess
+import sys
+from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
+
+from mutation_report import compact, file_score, git_commit, natural, score, shorten
+from mutation_server import CONFIG, SCRATCH, TESTS
+
+ROOT = Path(__file__).resolve().parent.parent
+DOCS = ROOT / "docs" / "benchmarks.md"
+MUTMUT = ROOT / ".venv" / "bin" / "mutmut"
+SECTION = "## Mutation testing of the server's sync and scope code"
+TARGET = 90.0
+
+# Survivors looked at, by mutmut function name: why each is left (equivalent: no
+# behaviour a test could tell apart) or the test that kills it since the run.
+SURVIVOR_NOTES: dict[str, str] = {}
+
+
+def results() -> dict[str, str]:
+    """mutmut's verdict per mutant name, read in the scratch copy beside its mutants/."""
+    done = subprocess.run(
+        [str(MUTMUT), "results", "--all", "true"],
+        cwd=SCRATCH,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    verdicts = {}
+    for line in done.stdout.splitlines():
+        name, sep, status = line.strip().rpartition(": ")
+        if sep and name:
+            verdicts[name] = status
+    return verdicts
+
+
+def module(mutant: str) -> str:
+    """`server.syncing.push.x_push__mutmut_3` -> `server/syncing/push.py`."""
+    return re.split(r"\.x[_ǁ]", mutant, maxsplit=1)[0].replace(".", "/") + ".py"
+
+
+def summary_row(label: str, counts: Counter, seconds: float | None) -> str:
+    took = f"{seconds / 60:.1f} min" if seconds else "?"
+    return (
+        f"| {label} | {sum(counts.values())} | {counts['killed']} | {counts['survived']} | "
+        f"{counts['timeout']} | {counts['no tests']} | {counts['not checked']} | "
+        f"**{score(counts):.1f}%** | {took} |"
+    )
+
+
+def per_file(verdicts: dict[str, str]) -> list[str]:
+    files: dict[str, Counter] = {}
+    for mutant, status in verdicts.items():
+        files.setdefault(module(mutant), Counter())[status] += 1
+    lines = [
+        "| file | mutants | killed | survived | timeout | no coverage | score |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for name in sorted(files):
+        c = files[name]
+        lines.append(
+            f"| {name} | {sum(c.values())} | {c['killed']} | {c['survived']} | "
+            f"{c['timeout']} | {c['no tests']} | {file_score(c)} |"
+        )
+    return [*lines, ""]
+
+
+def survivors(verdicts: dict[str, str]) -> list[str]:
+    groups: dict[str, list[str]] = {}
+    for mutant, status in sorted(verdicts.items(), key=lambda kv: natural(kv[0])):
+        if status in ("survived", "no tests", "suspicious"):
+            function = mutant.rsplit("__mutmut_", 1)[0]
+            groups.setdefault(function, []).append(f"{status} {mutant.rsplit('_', 1)[1]}")
+    if not groups:
+        return ["No survivors.", ""]
+    rows = [
+        f"| `{where}` | {len(mutants)} | {shorten(compact(mutants), 160)} | "
+        f"{SURVIVOR_NOTES.get(where, 'not yet looked at')} |"
+        for where, mutants in groups.items()
+    ]
+    return [
+        "### Survivors of the server's code",
+        "",
+        "Every mutant no test kills, by function (its numbers; in build/mutation-server/, "
+        "`mutmut show <function>__mutmut_<n>` prints the diff), with why it is left.",
+        "",
+        "| where | mutants | which | why it survives |",
+        "| --- | ---: | --- | --- |",
+        *rows,
+        "",
+    ]
+
+
+def section(verdicts: dict[str, str], args) -> str:
+    counts = Counter(verdicts.values())
+    tests = ", ".join(f"`{t.removeprefix('tests/server/')}`" for t in TESTS)
+    lines = [
+        SECTION,
+        "",
+        f"Run {datetime.now(UTC):%Y-%m-%d %H:%M UTC} (`make mutation-server`) at commit "
+        f"{git_commit()}: mutmut 3 over `server/syncing/*.py` and `server/scope.py` (left "
+        f"out: {', '.join(f'`{p}`' for p in CONFIG['do_not_mutate'])}, declarations read "
+        "at import, before a mutant is on), one mutant at a time (`--max-children 1`), in "
+        "a copy of the project with its own `[tool.mutmut]` (build/mutation-server/, "
+        "bench/mutation_server.py), driven on SQLite by the tests under tests/server/: "
+        f"{tests} (CONVERGENCE_HISTORIES=10: the kept cases and failed seeds and 10 random "
+        "histories). Score = (killed + timeout) / (killed + timeout + survived + no "
+        f"coverage); target ≥ {TARGET:.0f}%.",
+        *(["", args.note] if args.note else []),
+        "",
+        "| code | mutants | killed | survived | timeout | no coverage | not run | score | "
+        "run time |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        summary_row("`server/syncing/`, `server/scope.py`", counts, args.seconds),
+        "",
+    ]
+    lines += per_file(verdicts)
+    lines += survivors(verdicts)
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def write_section(text: str):
+    """This section in place when docs/benchmarks.md has it, else appended at the end."""
+    doc = DOCS.read_text() if DOCS.exists() else "# Benchmarks\n"
+    start = doc.find("\n" + SECTION + "\n")
+    if start < 0:
+        DOCS.write_text(doc.rstrip("\n") + "\n\n" + text)
+        return
+    body = start + len(SECTION) + 2
+    following = re.search(r"^## ", doc[body:], re.M)
+    rest = doc[body + following.start() :] if following else ""
+    DOCS.write_text(doc[:start].rstrip("\n") + "\n\n" + text + ("\n" + rest if rest else ""))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=None, help="the run's time")
+    parser.add_argument("--note", default="", help="a line to add under the run's summary")
+    parser.add_argument("--no-docs", action="store_true", help="print only")
+    args = parser.parse_args()
+    verdicts = results()
+    text = section(verdicts, args)
+    print(
+        f"mutation score server/syncing/ and server/scope.py: {score(Counter(verdicts.values())):.1f}%"
+    )
+    if args.no_docs:
+        print(text)
+    else:
+        write_section(text)
+        print(f"wrote {DOCS.relative_to(ROOT)} ({SECTION})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
