@@ -5,9 +5,9 @@ scratch copy of the project for mutmut 3 with its own configuration.
 
 mutmut 3 reads one `[tool.mutmut]` table, from the pyproject.toml of the folder it runs in,
 and keeps its mutants/ there; the one in pyproject.toml is `make mutation`'s (sync/). So
-this copies the project's tracked files (as they are in the working tree) into
-build/mutation-server/ and writes there a pyproject.toml whose `[tool.mutmut]` is CONFIG
-below; `make mutation-server` then runs `mutmut run` in that folder, and
+this copies the project's files (those git tracks or would, as they are in the working
+tree) into build/mutation-server/ and writes there a pyproject.toml whose `[tool.mutmut]`
+is CONFIG below; `make mutation-server` then runs `mutmut run` in that folder, and
 bench/mutation_server_report.py reads its results. `make mutation` is untouched.
 
 A copy left by a previous run keeps its mutants/ (mutmut then re-runs only what changed)
@@ -97,7 +97,11 @@ def with_table(pyproject: str) -> str:
 
 def tracked_files() -> list[str]:
     done = subprocess.run(
-        ["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, text=True, check=True
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     return [name for name in done.stdout.split("\0") if name and (ROOT / name).is_file()]
 

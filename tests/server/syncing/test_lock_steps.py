@@ -11,6 +11,7 @@ import logging
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.dialects import postgresql
 
 from server.accounts.models import Device, User
 from server.auth import Actor
@@ -18,6 +19,7 @@ from server.extensions import db
 from server.grievances.models import Grievance, GrievanceSerial
 from server.grievances.store import ist_year
 from server.meetings.models import Meeting
+from server.roster.models import Member
 from server.syncing import locks, prefetch
 from server.syncing.locks import BOOTH, DEVICE, EPIC, RECORD, SERIAL, LockLedger
 from server.syncing.models import Conflict
@@ -180,6 +182,7 @@ def test_lock_records_takes_what_the_batch_names_and_the_actors_other_answers(ap
             "member": {member_id},
             "grievance": {gid, missing, created},
             "meeting": {meeting_id},
+            "rsvp": {theirs},  # named by the batch: taken beside the actor's own answers
         }
         prefetch.lock_records(batch, ids, set())
         assert batch.locked_records == {
@@ -187,15 +190,15 @@ def test_lock_records_takes_what_the_batch_names_and_the_actors_other_answers(ap
             ("grievance", missing),
             ("meeting", meeting_id),
             ("rsvp", mine),
+            ("rsvp", theirs),
         }
         assert batch.records[("rsvp", mine)].values["answer"] == "yes"
         assert batch.records[("grievance", gid)].values["booth_id"] == g.b1.id
         assert batch.records[("grievance", missing)] is None
         assert batch.records[("grievance", created)] is None
-        assert ("rsvp", theirs) not in batch.records
         assert ("member", member_id) not in batch.records  # members: their booth's lock
         assert batch.db_versions[("meeting", meeting_id)] == 1
-        assert batch.ledger.high == (RECORD, ranked("rsvp", mine))
+        assert batch.ledger.high == (RECORD, ranked("rsvp", max(mine, theirs)))
         # Records are read again under the lock: the stored state, not the one held.
         db.session.query(Meeting).filter_by(id=meeting_id).update({"title": "बदली बैठक"})
         again = batch_of(world.volunteer.id, world.b.device_id)
@@ -221,13 +224,14 @@ def test_lock_records_takes_the_conflicts_about_a_member_whose_consent_is_withdr
     world.a.send("member", other, member_fields(g.b1))
     with app.app_context():
         batch = batch_of(world.volunteer.id, world.a.device_id)
-        prefetch.lock_records(batch, {}, {member_id})
+        named = new_id()  # a conflict the batch names itself is taken too
+        prefetch.lock_records(batch, {"conflict": {named}}, {member_id})
         (conflict_id,) = db.session.scalars(
             select(Conflict.id).where(Conflict.record_id == member_id)
         ).all()
-        assert batch.locked_records == {("conflict", conflict_id)}
+        assert batch.locked_records == {("conflict", conflict_id), ("conflict", named)}
         assert batch.records[("conflict", conflict_id)].values["record_id"] == member_id
-        assert batch.ledger.high == (RECORD, ranked("conflict", conflict_id))
+        assert batch.ledger.high == (RECORD, ranked("conflict", max(conflict_id, named)))
         nothing = batch_of(world.volunteer.id, world.a.device_id)
         prefetch.lock_records(nothing, {}, {other})
         assert nothing.locked_records == set() and nothing.ledger.high == (DEVICE, ())
@@ -244,3 +248,63 @@ def test_record_version_reads_one_row_now(app, world):
         rows = locks.record_rows(db.session, Grievance, [gid, new_id()])
         assert [(r.id, r.version) for r in rows] == [(gid, 1)]
         db.session.rollback()
+
+
+# ---------------------------------------------------------------- the statements PostgreSQL gets
+
+
+class Recorder:
+    """A session that keeps the statements it is given and answers none of them."""
+
+    def __init__(self):
+        self.statements = []
+
+    def execute(self, statement, params=None):
+        self.statements.append((statement, params))
+        return Answer()
+
+
+class Answer:
+    def scalar(self):
+        return None
+
+    def scalars(self):
+        return iter(())
+
+    def __iter__(self):
+        return iter(())
+
+
+def on_postgres(statement) -> str:
+    return " ".join(str(statement.compile(dialect=postgresql.dialect())).split())
+
+
+def test_rows_are_locked_for_no_key_update_in_key_order():
+    """The row locks let other tables' foreign-key checks through (NO KEY UPDATE, not
+    UPDATE), and are taken in the order of the keys."""
+    session = Recorder()
+    locks.record_rows(session, Grievance, {"b", "a"})
+    locks.record_version(session, Grievance, "a")
+    locks.record_version(session, Member, "a", lock=False)
+    locks.serial_rows(session, GrievanceSerial, [(1, 2026)])
+    rows, late, unlocked, serials = (on_postgres(s) for s, _ in session.statements)
+    assert rows.endswith("ORDER BY grievances.id FOR NO KEY UPDATE"), rows
+    assert late.endswith("WHERE grievances.id = %(id_1)s FOR NO KEY UPDATE"), late
+    assert unlocked.endswith("WHERE members.id = %(id_1)s"), unlocked
+    assert serials.endswith(
+        "ORDER BY grievance_serials.district_id, grievance_serials.year FOR NO KEY UPDATE"
+    ), serials
+
+
+def test_booths_and_epics_are_locked_in_one_statement_each_in_ascending_order():
+    session = Recorder()
+    locks.booth_rows(session, (3, 1))
+    locks.epic_keys(session, ("JHB0000002", "JHA0000001"))
+    (booths, booth_params), (epics, epic_params) = session.statements
+    booth_sql, epic_sql = on_postgres(booths), on_postgres(epics)
+    assert booth_sql.startswith("SELECT id FROM units WHERE id = ANY(%(ids)s)"), booth_sql
+    assert booth_sql.endswith("ORDER BY id FOR NO KEY UPDATE"), booth_sql
+    assert booth_params == {"ids": [3, 1]}
+    assert epic_sql.startswith("SELECT pg_advisory_xact_lock(hashtextextended('epic:' || e, 0))")
+    assert epic_sql.endswith("FROM unnest(CAST(%(epics)s AS text[])) AS e ORDER BY e"), epic_sql
+    assert epic_params == {"epics": ["JHB0000002", "JHA0000001"]}
