@@ -29,7 +29,55 @@ TARGET = 90.0
 
 # Survivors looked at, by mutmut function name: why each is left (equivalent: no
 # behaviour a test could tell apart) or the test that kills it since the run.
-SURVIVOR_NOTES: dict[str, str] = {}
+PG_ONLY = "PostgreSQL only: SQLite takes no row or advisory locks, so the push never runs it here"
+SURVIVOR_NOTES: dict[str, str] = {
+    "server.scope.x__unit": "killed by test_a_lok_sabha_seat_holds_the_booths_of_its_assembly_"
+    "seats (test_attachments_follow.py, added after this run)",
+    "server.scope.x_unit_within": "killed by test_a_lok_sabha_seat_holds_the_booths_of_its_"
+    "assembly_seats (added after this run)",
+    "server.syncing.locks.x_booth_rows": f"{PG_ONLY}; killed by test_booths_and_epics_are_"
+    "locked_in_one_statement_each_in_ascending_order (test_lock_steps.py, the statement as "
+    "PostgreSQL gets it; added after this run)",
+    "server.syncing.locks.x_epic_keys": f"{PG_ONLY}; killed by test_booths_and_epics_are_"
+    "locked_in_one_statement_each_in_ascending_order (added after this run)",
+    "server.syncing.locks.x_record_rows": "3, 4, 9 killed by test_rows_are_locked_for_no_key_"
+    "update_in_key_order (added after this run); 2, 10 equivalent: populate_existing refreshes "
+    "objects already in the session, and the batch expunges every row it reads (_remember)",
+    "server.syncing.locks.x_record_version": "1, 7, 8 killed by test_rows_are_locked_for_no_"
+    "key_update_in_key_order (added after this run)",
+    "server.syncing.locks.x_serial_rows": "killed by test_rows_are_locked_for_no_key_update_in_"
+    "key_order (added after this run)",
+    "server.syncing.prefetch.x_lock_records": "15, 32 killed by test_lock_records_* "
+    "(test_lock_steps.py, after this run); 51 equivalent (a default of False is as `not None` "
+    "as True); 75 equivalent (setdefault's default is None); 38 known: differs only for a "
+    "conflict about a record of another entity that has the member's id (ids are UUIDs)",
+    "server.syncing.retry.x_why_again": "known: only the words of the retry's log line differ "
+    "(describe_database_error(None)); the retry and its answer are the same",
+    "server.syncing.samples.x_new_samples": "3, 11 killed by test_samples.py (added after this "
+    "run); 18, 21, 22 equivalent: every sample row has as many values as its columns, so "
+    "zip's strictness is never tested",
+    "server.syncing.samples.x_seed_samples": "52, 53, 76, 77, 80, 81, 86, 87 killed by "
+    "test_samples.py (added after this run); 57, 61 equivalent: the approval follows its "
+    "record's creation in the same call, so with no base it merges the same way",
+    "server.syncing.samples.xǁWriterǁ__init__": "2, 12, 16, 19-21 killed by test_samples.py "
+    "(added after this run); 25, 31 known: the demo device and the first HLC counter only "
+    "show in the stored stamps, which no test reads",
+    "server.syncing.samples.xǁWriterǁapply": "equivalent: 23 (the seq is not read by "
+    "apply_mutation), 25, 37, 38 (any op but `delete` is an upsert; a note's resend check is "
+    "never reached, a sample being written only when missing); known: 1-3, 8 the HLC "
+    "counter and device of the demo's stamps, which no test reads",
+    "server.syncing.samples.xǁWriterǁexists": "equivalent: BatchStore.load() does not read "
+    "the actor",
+    "server.syncing.visibility.x_move_attachments": "28, 44, 53 killed by test_a_reclassified_"
+    "grievance_takes_its_own_attachments_and_no_others (test_attachments_follow.py, after "
+    "this run); 25, 26, 40 equivalent: a grievance's booth never changes (a booth_id edit "
+    "is not applied), so its notes already carry its booth columns, and "
+    "synchronize_session=None skips the session as False does; 43, 52 known: differ only for "
+    "a record of another entity with the same id; 34, 66, 67 known, not yet killed",
+    "server.syncing.conflicts.xǁConflictRecordsǁerase_from_conflicts": "54-56, 92-95, 98, "
+    "99, 103-116 killed by test_conflict_erasure.py (added after this run); the others "
+    "known, not yet killed (the stored conflict's audit and stamps after an erasure)",
+}
 
 
 def results() -> dict[str, str]:
