@@ -82,7 +82,21 @@ SURVIVOR_NOTES: dict[str, str] = {
     "no booth: the column is None either way); 18, 19 equivalent (the index's unit_id is "
     "read only for rows of meetings; the conflict's scope key is built from its own "
     "unit_id); 20, 21 known: the author's own reach, tested only where the author is also "
-    "over the unit; 5 known, not yet looked at",
+    "over the unit; 5 known: the row is read only when the conflict's record cannot be "
+    "read (a fallback no test reaches)",
+    "server.syncing.conflicts.xǁConflictRecordsǁadd_conflict": "equivalent: without the key "
+    "the column takes its default, version 1 (server/records.py)",
+    "server.syncing.visibility.x_still_visible": "known: differs only for a record of another "
+    "entity with the same id (ids are UUIDs)",
+    "server.syncing.visibility.x_row_visible": "known, not yet killed: the owner and meeting "
+    "branches of a pull's check of a removed index row (a record that left one of its scope "
+    "keys but that the user may still reach by another)",
+    "server.syncing.batch_reads.xǁRecordReaderǁauthor_of": "known, not yet killed: who wrote "
+    "the value a conflict kept (read from its stamp's device) is not checked by a test",
+    "server.syncing.push.x_replayed": "equivalent: without the seq range it reads every "
+    "stored outcome of the device, but only the retried seqs are looked up",
+    "server.syncing.visibility.x_attached_row": "known: the fallback scope of a note or "
+    "conflict record whose record cannot be read, which no test reaches",
     "server.syncing.conflicts.xǁConflictRecordsǁerase_from_conflicts": "54-56, 92-95, 98, "
     "99, 103-116 killed by test_conflict_erasure.py (added after this run); the others "
     "known, not yet killed (the stored conflict's audit and stamps after an erasure)",
