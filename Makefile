@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 FLASK := $(VENV)/bin/flask --app server
 PG_ADMIN_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
 
-.PHONY: run test test-sqlite test-postgres install lint bench schema clean pwa test-js test-e2e chromium convergence convergence-http convergence-concurrent mutation prod-check prod-tools soak
+.PHONY: run test test-sqlite test-postgres install lint bench schema clean pwa test-js test-e2e chromium convergence convergence-http convergence-concurrent mutation mutation-server prod-check prod-tools soak
 
 $(VENV)/.installed: setup.cfg pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -130,6 +130,18 @@ mutation: install pwa/node_modules/.installed
 	pwa/node_modules/.bin/stryker run pwa/stryker.config.mjs && \
 	js=$$(( $$(date +%s) - start )) && \
 	$(PY) bench/mutation_report.py --python-seconds $$py --js-seconds $$js
+
+# Mutation testing of the server's sync and scope code (too slow for CI): mutmut over
+# server/syncing/*.py and server/scope.py with the server's quick sync tests on SQLite (and
+# 10 convergence histories besides the kept ones), one mutant at a time. mutmut 3 reads one
+# config, so it runs in a copy of the project (build/mutation-server/) given its own
+# [tool.mutmut] by bench/mutation_server.py; the score goes to the end of docs/benchmarks.md.
+mutation-server: install
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -e '.[test,mutation]'
+	$(PY) bench/mutation_server.py --fresh
+	start=$$(date +%s); cd build/mutation-server && \
+	  TEST_DATABASE=sqlite CONVERGENCE_HISTORIES=10 ../../$(VENV)/bin/mutmut run --max-children 1 && \
+	  cd ../.. && $(PY) bench/mutation_server_report.py --seconds $$(( $$(date +%s) - start ))
 
 # Regenerates the initial migration from the models (only until the first release).
 schema: install
