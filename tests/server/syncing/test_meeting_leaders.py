@@ -33,9 +33,9 @@ def test_a_district_president_pulls_the_meetings_of_the_district_and_its_blocks(
     assert other_district.records("meeting") == {}
 
 
-def test_a_conflict_about_a_meeting_goes_to_its_author_and_the_leaders_over_its_unit(client, make):
-    """Not to its audience: a conflict record is pulled with the meeting's unit and by the
-    person whose edit lost (server/syncing/conflicts.py, conflict_index_row)."""
+def test_a_conflict_about_a_meeting_goes_to_who_sees_the_meeting(client, make):
+    """Its audience and the leaders over its unit, no one else (protocol change 22: a
+    conflict record takes the meeting's index row, server/syncing/visibility.py)."""
     g = make.geo()
     president = make.user("district_president", g.d1)
     first, second = Phone(client, make, president), Phone(client, make, president)
@@ -59,15 +59,16 @@ def test_a_conflict_about_a_meeting_goes_to_its_author_and_the_leaders_over_its_
         return {cid: c["record_id"] for cid, c in phone.records("conflict").items()}
 
     (cid,) = conflicts(president)
-    for leader in (
+    for viewer in (
         make.user("block_president", g.k1),
         make.user("district_president", g.d1),
         make.user("admin"),
+        make.user("volunteer", g.b1),  # the audience: volunteers of the block's booths
     ):
-        assert conflicts(leader) == {cid: meeting_id}
+        assert conflicts(viewer) == {cid: meeting_id}
     for outsider in (
         make.user("district_president", g.d2),
         make.user("block_president", g.k2),
-        make.user("volunteer", g.b1),
+        make.user("volunteer", g.b3),
     ):
         assert conflicts(outsider) == {}
