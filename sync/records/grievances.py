@@ -83,6 +83,7 @@ def update_grievance(store, actor, m, record, now):
     # Fields sent with the value they already have are not an edit (rule 8 is about edits).
     incoming = {k: v for k, v in incoming.items() if record.values.get(k) != v}
     changes = {}
+    moved_to = None
     if incoming:
         if record.created_by != actor.user_id:
             raise Rejection("not_allowed", "Only the person who reported it edits a grievance.")
@@ -90,7 +91,7 @@ def update_grievance(store, actor, m, record, now):
             message = f"The grievance is {current}: only notes can be added now."
             raise Rejection("grievance_locked", message, {"status": [message]})
         if "booth_id" in incoming:
-            booth_for(store, actor, incoming["booth_id"])
+            moved_to = booth_for(store, actor, incoming["booth_id"])
     result = merge(record, incoming, m.base_version, m.hlc)
     changes.update(result.changes)
     if wanted != current:
@@ -103,6 +104,10 @@ def update_grievance(store, actor, m, record, now):
             *record.values["status_history"],
             {"status": wanted, "at": min(millis(m.hlc), now), "by": actor.user_id},
         ]
+    if "booth_id" in changes:
+        # Moved by its reporter to another booth of their area: written (and its conflict
+        # records filed) where it now is; the stores take a booth record's booth from it.
+        place = moved_to
     conflicts = keep_clashes(store, record, place, result.clashes, actor, m.hlc)
     write(store, record, changes, actor, m.hlc, place)
     return Outcome(status_of(result, bool(conflicts)), record, conflicts)

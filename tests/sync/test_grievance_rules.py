@@ -4,7 +4,7 @@ test_visibility.py and test_unseen_records.py run the same through HTTP)."""
 
 import pytest
 
-from tests.sync.memory_phone import member_fields, new_id
+from tests.sync.memory_phone import MemoryPhone, member_fields, new_id
 
 DAY = 86_400_000
 STATUSES = ("new", "acknowledged", "in_progress", "resolved", "reopened", "closed", "withdrawn")
@@ -348,3 +348,27 @@ def test_a_meeting_is_changed_by_its_organiser_or_a_leader_above_them(world):
     assert [(e.name, e.detail) for e in world.server.events] == [("meeting_changed", "cancelled")]
     gone = centre.send("meeting", meeting_id, op="delete", base=2)
     assert gone["error"]["code"] == "not_allowed"
+
+
+def test_a_grievance_moved_by_its_reporter_to_another_booth_of_their_area_moves(world):
+    """A block president's new complaint put on the wrong booth and moved: the move is
+    kept (it was answered `applied` and left the booth unchanged), and a clash on another
+    field at the same time is filed where the grievance now is."""
+    gid = new_id()
+    fields = {"booth_id": world.g.b1.id, "category": "water", "description": "हैंडपंप"}
+    assert world.p.send("grievance", gid, fields)["status"] == "applied"
+    moved = world.p.send("grievance", gid, {"booth_id": world.g.b2.id}, base=1)
+    assert (moved["status"], moved["version"]) == ("applied", 2)
+    assert moved["record"]["booth_id"] == world.g.b2.id
+    assert world.server.db.records[("grievance", gid)].values["booth_id"] == world.g.b2.id
+    second = MemoryPhone(world.server, world.president)
+    late = {"booth_id": world.g.b1.id, "description": "नल"}
+    late = second.send("grievance", gid, late, base=1, hlc=second.hlc(-60_000))
+    assert late["status"] == "conflict", late
+    assert late["record"]["booth_id"] == world.g.b2.id  # the later move wins (rule 2)
+    assert late["record"]["description"] == "नल"
+    assert late["conflicts"] == [
+        {"field": "booth_id", "kept": world.g.b2.id, "lost": world.g.b1.id}
+    ]
+    [conflict] = [r for (e, _), r in world.server.db.records.items() if e == "conflict"]
+    assert conflict.values["booth_id"] == world.g.b2.id  # filed where the grievance is

@@ -86,3 +86,27 @@ def test_a_lok_sabha_seat_holds_the_booths_of_its_assembly_seats(app, make):
         assert unit_within(ls, booth) is True
         assert unit_within(ls, elsewhere) is False
         assert unit_within(ls, ls) is True
+
+
+def test_a_grievance_moved_by_its_reporter_takes_its_note_to_the_new_booth(app, world, make):
+    """A block president moves a new complaint to another booth of the block: it and its
+    note leave booth b1's phones and reach booth b2's (it was answered `applied` and
+    stayed on b1)."""
+    g = world.g
+    president = Phone(world.client, make, make.user("block_president", g.k1))
+    gid = new_id()
+    fields = {"booth_id": g.b1.id, "category": "water", "description": "हैंडपंप"}
+    assert president.send("grievance", gid, fields)["status"] == "applied"
+    note = president.send("grievance_note", new_id(), {"grievance_id": gid, "text": "फोटो"})
+    assert note["status"] == "applied"
+    first, second = (Phone(world.client, make, user) for user in (world.b1, world.b2))
+    first.pull()
+    assert len(held(first, gid)) == 2
+    moved = president.send("grievance", gid, {"booth_id": g.b2.id}, base=1)
+    assert (moved["status"], moved["record"]["booth_id"]) == ("applied", g.b2.id)
+    first.pull()
+    second.pull()
+    assert held(first, gid) == set()
+    assert len(held(second, gid)) == 2
+    assert second.seen[("grievance", gid)]["record"]["booth_id"] == g.b2.id
+    assert booths_of_attachments(app, gid) == [g.b2.id]
