@@ -132,11 +132,12 @@ from mutation_js_notes import JS_SURVIVOR_NOTES  # noqa: E402  (the StrykerJS su
 SURVIVOR_NOTES.update(JS_SURVIVOR_NOTES)
 
 
-def python_results() -> dict[str, str]:
-    """mutmut's verdict per mutant name (run in the repository root, beside mutants/)."""
+def python_results(folder: Path = ROOT) -> dict[str, str]:
+    """mutmut's verdict per mutant name, run in `folder` (beside its mutants/): the
+    repository root, or the scratch copy of `make mutation-server`."""
     done = subprocess.run(
         [str(MUTMUT), "results", "--all", "true"],
-        cwd=ROOT,
+        cwd=folder,
         capture_output=True,
         text=True,
         check=True,

@@ -12,18 +12,25 @@ survived + no coverage). Every survivor is listed, with its note from SURVIVOR_N
 
 import argparse
 import re
-import subprocess
 import sys
 from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 
-from mutation_report import compact, file_score, git_commit, natural, score, shorten
+from mutation_report import (
+    compact,
+    file_score,
+    git_commit,
+    natural,
+    python_module,
+    python_results,
+    score,
+    shorten,
+)
 from mutation_server import CONFIG, SCRATCH, TESTS
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs" / "benchmarks.md"
-MUTMUT = ROOT / ".venv" / "bin" / "mutmut"
 SECTION = "## Mutation testing of the server's sync and scope code"
 TARGET = 90.0
 
@@ -106,28 +113,6 @@ SURVIVOR_NOTES: dict[str, str] = {
 }
 
 
-def results() -> dict[str, str]:
-    """mutmut's verdict per mutant name, read in the scratch copy beside its mutants/."""
-    done = subprocess.run(
-        [str(MUTMUT), "results", "--all", "true"],
-        cwd=SCRATCH,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    verdicts = {}
-    for line in done.stdout.splitlines():
-        name, sep, status = line.strip().rpartition(": ")
-        if sep and name:
-            verdicts[name] = status
-    return verdicts
-
-
-def module(mutant: str) -> str:
-    """`server.syncing.push.x_push__mutmut_3` -> `server/syncing/push.py`."""
-    return re.split(r"\.x[_ǁ]", mutant, maxsplit=1)[0].replace(".", "/") + ".py"
-
-
 def summary_row(label: str, counts: Counter, seconds: float | None) -> str:
     took = f"{seconds / 60:.1f} min" if seconds else "?"
     return (
@@ -140,7 +125,7 @@ def summary_row(label: str, counts: Counter, seconds: float | None) -> str:
 def per_file(verdicts: dict[str, str]) -> list[str]:
     files: dict[str, Counter] = {}
     for mutant, status in verdicts.items():
-        files.setdefault(module(mutant), Counter())[status] += 1
+        files.setdefault(python_module(mutant), Counter())[status] += 1
     lines = [
         "| file | mutants | killed | survived | timeout | no coverage | score |",
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
@@ -227,7 +212,7 @@ def main():
     parser.add_argument("--note", default="", help="a line to add under the run's summary")
     parser.add_argument("--no-docs", action="store_true", help="print only")
     args = parser.parse_args()
-    verdicts = results()
+    verdicts = python_results(SCRATCH)
     text = section(verdicts, args)
     print(
         f"mutation score server/syncing/ and server/scope.py: {score(Counter(verdicts.values())):.1f}%"
