@@ -11,6 +11,7 @@ from server.grievances.models import GrievanceNote
 from server.scope import unit_within
 from server.syncing.models import Conflict
 from tests.server.syncing.phone import Phone, new_id
+from tests.server.syncing.test_visibility import held_of as held
 
 
 @pytest.fixture
@@ -34,17 +35,6 @@ def grievance_with_note_and_conflict(world, user, booth):
     clash = second.send("grievance", gid, {"against": "सचिव"}, base=1, hlc=second.hlc(-60_000))
     assert clash["status"] == "conflict", clash
     return gid, author
-
-
-def held(phone, gid):
-    """What a phone holds of a grievance: itself, its notes and its conflict records."""
-    return {
-        key
-        for key, change in phone.seen.items()
-        if key == ("grievance", gid)
-        or change["record"].get("grievance_id") == gid
-        or change["record"].get("record_id") == gid
-    }
 
 
 def booths_of_attachments(app, gid):
