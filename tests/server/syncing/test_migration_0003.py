@@ -7,16 +7,14 @@ to the old booth's volunteers and block president. The migration rebuilds every 
 and conflict record's booth columns and index rows from its record's current state.
 """
 
-import importlib.util
 import types
-from pathlib import Path
 
 import pytest
 from sqlalchemy import delete, insert, update
 
-import server
 from server.extensions import db
 from server.syncing.models import Conflict, RecordChange
+from tests.server.syncing.migrations import load_migration
 from tests.server.syncing.phone import Phone, member_fields, new_id
 
 PHONE, EPIC = "9876543210", "ABC1234567"
@@ -24,11 +22,7 @@ LOST_PHONE, LOST_EPIC = "9123491234", "XYZ7654321"
 
 
 def migration():
-    path = Path(server.__file__).parent / "migrations" / "versions" / "0003_attached_scope.py"
-    spec = importlib.util.spec_from_file_location("migration_0003", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_migration("0003_attached_scope")
 
 
 @pytest.fixture

@@ -6,25 +6,19 @@ volunteer of a booth meeting's booth pulled it even outside the meeting's audien
 migration gives each the meeting's own index row; the old row is marked `removed`.
 """
 
-import importlib.util
 import types
-from pathlib import Path
 
 import pytest
 from sqlalchemy import delete, insert
 
-import server
 from server.extensions import db
 from server.syncing.models import Conflict, RecordChange
+from tests.server.syncing.migrations import load_migration
 from tests.server.syncing.phone import Phone, new_id
 
 
 def migration():
-    path = Path(server.__file__).parent / "migrations" / "versions" / "0004_meeting_conflicts.py"
-    spec = importlib.util.spec_from_file_location("migration_0004", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_migration("0004_meeting_conflicts")
 
 
 @pytest.fixture

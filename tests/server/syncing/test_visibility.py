@@ -14,6 +14,7 @@ import types
 import pytest
 
 from server.scope import mask_epic, mask_phone
+from tests.server.syncing.migrations import load_migration
 from tests.server.syncing.phone import Phone, member_fields, new_id
 
 PHONE, EPIC = "9876543210", "ABC1234567"
@@ -380,12 +381,9 @@ def test_the_migration_withdraws_leaked_notes_and_conflicts_of_old_rows(world, a
     """Rows indexed by the code before this fix (a party_conduct grievance's conflict and a
     note written before it was reclassified, with block and district columns) are moved to
     the restricted scope by migration 0002: block and district are told to drop them."""
-    import importlib.util
-    from pathlib import Path
 
     from sqlalchemy import update
 
-    import server
     from server.extensions import db
     from server.syncing.models import RecordChange
 
@@ -408,10 +406,7 @@ def test_the_migration_withdraws_leaked_notes_and_conflicts_of_old_rows(world, a
     for phone in leaders(world):
         phone.pull()
         assert {k[0] for k in phone.seen if k[0] != "member"} == {"grievance_note", "conflict"}
-    path = Path(server.__file__).parent / "migrations" / "versions" / "0002_visibility.py"
-    spec = importlib.util.spec_from_file_location("migration_0002", path)
-    migration = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(migration)
+    migration = load_migration("0002_visibility")
     with app.app_context():
         migration.reindex(db.session.connection())
         db.session.commit()
