@@ -19,10 +19,9 @@ from pathlib import Path
 
 from mutation_report import (
     compact,
-    file_score,
     git_commit,
     natural,
-    python_module,
+    per_file_table,
     python_results,
     score,
     shorten,
@@ -122,23 +121,6 @@ def summary_row(label: str, counts: Counter, seconds: float | None) -> str:
     )
 
 
-def per_file(verdicts: dict[str, str]) -> list[str]:
-    files: dict[str, Counter] = {}
-    for mutant, status in verdicts.items():
-        files.setdefault(python_module(mutant), Counter())[status] += 1
-    lines = [
-        "| file | mutants | killed | survived | timeout | no coverage | score |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
-    ]
-    for name in sorted(files):
-        c = files[name]
-        lines.append(
-            f"| {name} | {sum(c.values())} | {c['killed']} | {c['survived']} | "
-            f"{c['timeout']} | {c['no tests']} | {file_score(c)} |"
-        )
-    return [*lines, ""]
-
-
 def survivors(verdicts: dict[str, str]) -> list[str]:
     groups: dict[str, list[str]] = {}
     for mutant, status in sorted(verdicts.items(), key=lambda kv: natural(kv[0])):
@@ -188,7 +170,7 @@ def section(verdicts: dict[str, str], args) -> str:
         summary_row("`server/syncing/`, `server/scope.py`", counts, args.seconds),
         "",
     ]
-    lines += per_file(verdicts)
+    lines += per_file_table(verdicts, [], [])
     lines += survivors(verdicts)
     return "\n".join(lines).rstrip() + "\n"
 
