@@ -47,9 +47,7 @@ def test_faults_are_survived(https, stack):
 
     killed = stack.kill_worker(0)
     # Its master reaps it and starts another (a zombie not yet reaped is not counted).
-    wait_until(
-        lambda: killed not in (pids := stack.worker_pids(0)) and len(pids) == stack.workers
-    )
+    wait_until(lambda: killed not in (pids := stack.worker_pids(0)) and len(pids) == stack.workers)
     stack.stop_node(1)
     # nginx sends everything to the node that is left.
     for _ in range(6):

@@ -27,7 +27,7 @@ HISTORIES = int(os.environ.get("MEMORY_HISTORIES", "300"))
 # Histories that pass on a correct engine and exercise what the sabotage tests break
 # (the same seeds as the HTTP sabotage tests).
 SABOTAGE_SEED = 14
-FULL_BOOTH_SEED = 6
+FULL_BOOTH_SEED = 3
 
 
 def cases():

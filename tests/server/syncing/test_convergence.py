@@ -40,7 +40,7 @@ HISTORIES = int(os.environ.get("CONVERGENCE_HISTORIES", "200"))
 # Histories that pass on a correct server and exercise what the sabotage tests break:
 # applied edits and incremental pulls; a booth filled to 19 that then gets more members.
 SABOTAGE_SEED = 14
-FULL_BOOTH_SEED = 6
+FULL_BOOTH_SEED = 3
 
 
 def kept():

@@ -181,6 +181,27 @@ class EditSteps:
             wanted = "closed" if current == "resolved" else rng.choice(GRIEVANCE_STATUSES)
         self.enqueue(phone, "grievance", grievance_id, {"status": wanted})
 
+    def do_rebooth_grievance(self, phone, rng):
+        """The reporter corrects the booth of a complaint (rule 8: theirs, still new, to a
+        booth they reach; its notes follow it). Now and then someone else's, one no longer
+        new, or a booth out of reach, which the server refuses. With no complaint of their
+        own, the person reports one, to correct it later."""
+        grievance_id, grievance = self.pick(
+            phone, rng, "grievance", lambda r: r.get("created_by") == phone.user_id
+        )
+        if grievance_id is None or rng.random() < 0.1:
+            grievance_id, grievance = self.pick(phone, rng, "grievance")
+        if grievance_id is None or (
+            grievance.get("created_by") != phone.user_id and rng.random() < 0.5
+        ):
+            self.log(f"{phone.label} reports a grievance, to correct its booth later")
+            return self.do_create_grievance(phone, rng)
+        reach = self.booths_of.get(phone.unit_id, [phone.unit_id])
+        others = [b for b in reach if b != grievance.get("booth_id")]
+        if not others or rng.random() < 0.2:
+            others = [b for b in self.block_of if b != grievance.get("booth_id")]
+        self.enqueue(phone, "grievance", grievance_id, {"booth_id": rng.choice(others)})
+
     def do_add_note(self, phone, rng):
         grievance_id, _g = self.pick(phone, rng, "grievance")
         if grievance_id is None:

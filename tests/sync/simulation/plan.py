@@ -69,6 +69,7 @@ ACTIONS = (
     ("create_grievance", 5),
     ("edit_grievance", 3),
     ("move_grievance", 6),
+    ("rebooth_grievance", 4),
     ("add_note", 5),
     ("resolve_conflict", 4),
     ("create_meeting", 3),
@@ -88,8 +89,9 @@ PEOPLE = {
 }
 # Phones in the order a history takes them (3 to 5): vA has a second phone.
 PHONE_OWNERS = ("vA", "vB", "P", "vC", "vA")
-# Steps mostly taken by the leader's phone (P's, the third), else by anyone.
-LEADER_STEPS = ("create_meeting", "reschedule_meeting", "cancel_meeting")
+# Steps mostly taken by the leader's phone (P's, the third), else by anyone: a block
+# president's complaint is the one that can move to another booth of the block.
+LEADER_STEPS = ("create_meeting", "reschedule_meeting", "cancel_meeting", "rebooth_grievance")
 LEADER_PHONE = 2
 # Where a scope change moves each person, and back.
 MOVES = {"b1": "b2", "b2": "b1", "k1": "k2", "k2": "k1"}
