@@ -132,15 +132,16 @@ mutation: install pwa/node_modules/.installed
 	$(PY) bench/mutation_report.py --python-seconds $$py --js-seconds $$js
 
 # Mutation testing of the server's sync and scope code (too slow for CI): mutmut over
-# server/syncing/*.py and server/scope.py with the server's quick sync tests on SQLite (and
-# 10 convergence histories besides the kept ones), one mutant at a time. mutmut 3 reads one
+# server/syncing/*.py and server/scope.py with the server's quick sync tests on SQLite (not
+# the convergence histories: bench/mutation_server.py says why), two mutants at a time
+# (each test uses its own temporary database). mutmut 3 reads one
 # config, so it runs in a copy of the project (build/mutation-server/) given its own
 # [tool.mutmut] by bench/mutation_server.py; the score goes to the end of docs/benchmarks.md.
 mutation-server: install
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -e '.[test,mutation]'
 	$(PY) bench/mutation_server.py --fresh
 	start=$$(date +%s); cd build/mutation-server && \
-	  TEST_DATABASE=sqlite CONVERGENCE_HISTORIES=10 ../../$(VENV)/bin/mutmut run --max-children 1 && \
+	  TEST_DATABASE=sqlite ../../$(VENV)/bin/mutmut run --max-children 2 && \
 	  cd ../.. && $(PY) bench/mutation_server_report.py --seconds $$(( $$(date +%s) - start ))
 
 # Regenerates the initial migration from the models (only until the first release).

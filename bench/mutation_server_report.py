@@ -156,11 +156,11 @@ def section(verdicts: dict[str, str], args) -> str:
         f"Run {datetime.now(UTC):%Y-%m-%d %H:%M UTC} (`make mutation-server`) at commit "
         f"{git_commit()}: mutmut 3 over `server/syncing/*.py` and `server/scope.py` (left "
         f"out: {', '.join(f'`{p}`' for p in CONFIG['do_not_mutate'])}, declarations read "
-        "at import, before a mutant is on), one mutant at a time (`--max-children 1`), in "
+        "at import, before a mutant is on), two mutants at a time (`--max-children 2`), in "
         "a copy of the project with its own `[tool.mutmut]` (build/mutation-server/, "
         "bench/mutation_server.py), driven on SQLite by the tests under tests/server/: "
-        f"{tests} (CONVERGENCE_HISTORIES=10: the kept cases and failed seeds and 10 random "
-        "histories). Score = (killed + timeout) / (killed + timeout + survived + no "
+        f"{tests} (not the convergence histories: bench/mutation_server.py says why). "
+        "Score = (killed + timeout) / (killed + timeout + survived + no "
         f"coverage); target ≥ {TARGET:.0f}%.",
         *(["", args.note] if args.note else []),
         "",
