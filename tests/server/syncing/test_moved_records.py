@@ -38,6 +38,19 @@ def answer_about(phone, record_id):
             return changes
 
 
+def call_meeting(world, unit):
+    """The block president calls the volunteers of `unit` to a meeting tomorrow."""
+    meeting_id = new_id()
+    fields = {
+        "title": "बैठक",
+        "starts_at": world.president.now() + DAY,
+        "unit_id": unit.id,
+        "audience_roles": ["volunteer"],
+    }
+    assert world.president.send("meeting", meeting_id, fields)["status"] == "applied"
+    return meeting_id
+
+
 def test_a_complaint_moved_away_stays_with_its_reporter_who_reaches_it_only_as_reporter(world):
     # Complaints about party office-bearers are not the block president's to see: the one
     # who reported it sees it as its reporter, wherever it goes.
@@ -72,14 +85,7 @@ def test_a_moved_complaint_leaves_the_old_booth_and_reaches_the_new(world):
 
 
 def test_a_meeting_moved_to_the_block_still_reaches_the_booths_volunteers(world):
-    meeting_id = new_id()
-    fields = {
-        "title": "बूथ बैठक",
-        "starts_at": world.president.now() + DAY,
-        "unit_id": world.g.b1.id,
-        "audience_roles": ["volunteer"],
-    }
-    assert world.president.send("meeting", meeting_id, fields)["status"] == "applied"
+    meeting_id = call_meeting(world, world.g.b1)
     world.volunteer.pull()
     world.neighbour.pull()
     assert meeting_id in world.volunteer.records("meeting")
@@ -92,14 +98,7 @@ def test_a_meeting_moved_to_the_block_still_reaches_the_booths_volunteers(world)
 
 
 def test_a_meeting_moved_out_of_reach_is_removed_for_the_audience_it_left(world):
-    meeting_id = new_id()
-    fields = {
-        "title": "प्रखंड बैठक",
-        "starts_at": world.president.now() + DAY,
-        "unit_id": world.g.k1.id,
-        "audience_roles": ["volunteer"],
-    }
-    assert world.president.send("meeting", meeting_id, fields)["status"] == "applied"
+    meeting_id = call_meeting(world, world.g.k1)
     world.volunteer.pull()
     world.neighbour.pull()
     moved = world.president.send("meeting", meeting_id, {"unit_id": world.g.b2.id}, base=1)
